@@ -1,0 +1,1 @@
+//! AWS adapters for LocalOps connections: CloudFormation stacks, IAM reads, STS proofs.

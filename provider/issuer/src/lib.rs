@@ -1,0 +1,1 @@
+//! OIDC issuer checks: discovery, JWKS, TLS thumbprint, token claims.

@@ -195,6 +195,11 @@ pub(crate) fn describe_tls_error(e: &io::Error, endpoint: &str) -> String {
                  unknown certificate authority). If the issuer uses a private CA, or a \
                  TLS-inspecting proxy sits in between, add that CA bundle as an extra trusted CA"
             ),
+            CertificateError::BadSignature => format!(
+                "TLS handshake with {endpoint} failed: its certificate is not trusted (its \
+                 signature does not verify against the trusted CA of the same name: a wrong or \
+                 outdated CA bundle?)"
+            ),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 format!(
                     "TLS handshake with {endpoint} failed: its certificate is not valid for that \
@@ -222,7 +227,7 @@ pub(crate) fn fmt_duration(d: std::time::Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms} ms")
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{:.1} s", d.as_secs_f64())
@@ -250,6 +255,11 @@ mod tests {
         let text = describe_tls_error(&e, "localhost:1");
         assert!(text.contains("not trusted"), "{text}");
         assert!(text.contains("localhost:1"), "{text}");
+        let e = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::BadSignature),
+        );
+        assert!(describe_tls_error(&e, "h:1").contains("not trusted"));
         let e = io::Error::new(io::ErrorKind::InvalidData, "plain");
         assert!(describe_tls_error(&e, "h:1").contains("plain"));
     }

@@ -27,5 +27,6 @@ pub use stack::{
 pub use sts::{CallerIdentity, DEFAULT_PROOF_RETRY_BUDGET, Sts, StsError, WebIdentityProof};
 pub use tokio_util::sync::CancellationToken;
 
-/// Re-exported so callers can prepare a loader for [`AwsClients::from_settings_with_loader`].
-pub use aws_config;
+/// Re-exported so callers can prepare a loader for [`AwsClients::from_settings_with_loader`]
+/// and use the clients' types without depending on the SDK crates themselves.
+pub use {aws_config, aws_sdk_cloudformation, aws_sdk_iam, aws_sdk_sts};

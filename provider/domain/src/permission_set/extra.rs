@@ -11,7 +11,7 @@ use crate::catalog;
 /// in a role's managed policies anyway (10 × 6,144 characters by default).
 pub(crate) const MAX_EXTRA_STATEMENTS_BYTES: usize = 1 << 20;
 
-/// At most this many problems are reported; the rest are summarized in one more error.
+/// At most this many problems are reported; checking stops there and one more error says so.
 const MAX_ERRORS: usize = 50;
 
 /// Did-you-mean suggestions are computed for at most this many unknown actions (each one scans
@@ -40,15 +40,24 @@ pub(crate) fn parse(
 ) -> Result<Vec<Map<String, Value>>, Vec<SpecError>> {
     let mut v = Validator {
         errors: Vec::new(),
-        suppressed: 0,
+        problems: 0,
         suggested: 0,
+        unchecked: None,
+        skipped: false,
     };
     let statements = v.parse(json, reserved_sids);
-    if v.suppressed > 0 {
+    if v.problems > v.errors.len() || v.unchecked.is_some() || v.skipped {
+        let rest = match v.unchecked {
+            Some((from, count)) => format!(
+                "; statements {from} to {} were not checked",
+                count.saturating_sub(1)
+            ),
+            None => String::new(),
+        };
         v.errors.push(error(
             None,
-            format!("{} more problems in extra_statements", v.suppressed),
-            format!("Only the first {MAX_ERRORS} problems are reported."),
+            "too many problems in extra_statements".to_owned(),
+            format!("Checking stopped after the first {MAX_ERRORS} problems{rest}."),
         ));
     }
     if v.errors.is_empty() {
@@ -69,16 +78,24 @@ fn error(element: Option<usize>, summary: String, detail: String) -> SpecError {
 
 struct Validator {
     errors: Vec<SpecError>,
-    suppressed: usize,
+    /// Problems found, including those not reported past [`MAX_ERRORS`].
+    problems: usize,
     suggested: usize,
+    /// First statement index not checked, and the number of statements.
+    unchecked: Option<(usize, usize)>,
+    /// Some checks were skipped because the cap was reached.
+    skipped: bool,
 }
 
 impl Validator {
+    fn full(&self) -> bool {
+        self.errors.len() >= MAX_ERRORS
+    }
+
     fn push(&mut self, element: Option<usize>, summary: String, detail: impl Into<String>) {
-        if self.errors.len() < MAX_ERRORS {
+        self.problems += 1;
+        if !self.full() {
             self.errors.push(error(element, summary, detail.into()));
-        } else {
-            self.suppressed += 1;
         }
     }
 
@@ -136,7 +153,12 @@ impl Validator {
         };
         let mut sids: BTreeSet<String> = BTreeSet::new();
         let mut out = Vec::new();
+        let count = items.len();
         for (i, item) in items.into_iter().enumerate() {
+            if self.full() {
+                self.unchecked = Some((i, count));
+                break;
+            }
             if let Some(statement) = self.statement(i, item, reserved_sids, &mut sids) {
                 out.push(statement);
             }
@@ -151,7 +173,7 @@ impl Validator {
         reserved_sids: &[&str],
         sids: &mut BTreeSet<String>,
     ) -> Option<Map<String, Value>> {
-        let errors_before = self.errors.len() + self.suppressed;
+        let problems_before = self.problems;
         let obj = match item {
             Value::Object(obj) => obj,
             other => {
@@ -282,7 +304,7 @@ impl Validator {
             }
         }
 
-        (self.errors.len() + self.suppressed == errors_before).then_some(out)
+        (self.problems == problems_before).then_some(out)
     }
 
     /// The one of `a`/`b` present in the statement; reports both or neither.
@@ -339,6 +361,11 @@ impl Validator {
     }
 
     fn check_action(&mut self, i: usize, key: &str, action: &str) {
+        if self.full() {
+            // Past the cap nothing more is reported; skip the catalog scan too.
+            self.skipped = true;
+            return;
+        }
         if !well_formed_action(action) {
             self.push(
                 Some(i),

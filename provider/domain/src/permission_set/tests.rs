@@ -905,7 +905,21 @@ fn many_problems_are_capped() {
         .collect();
     let errors = validate_extra_statements(&Value::Array(statements).to_string());
     assert_eq!(errors.len(), 51);
-    assert_eq!(errors[50].summary, "150 more problems in extra_statements");
+    assert_eq!(errors[49].element.as_deref(), Some("49"));
+    assert_eq!(errors[50].summary, "too many problems in extra_statements");
+    assert_eq!(
+        errors[50].detail,
+        "Checking stopped after the first 50 problems; statements 50 to 199 were not checked."
+    );
+    // One statement with many bad actions is capped too.
+    let actions: Vec<String> = (0..5000).map(|i| format!("s3:Nope{i}")).collect();
+    let one = json!([{"Effect": "Allow", "Action": actions, "Resource": "*"}]);
+    let errors = validate_extra_statements(&one.to_string());
+    assert_eq!(errors.len(), 51);
+    assert_eq!(
+        errors[50].detail,
+        "Checking stopped after the first 50 problems."
+    );
 }
 
 #[test]

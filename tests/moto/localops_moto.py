@@ -512,6 +512,14 @@ def _parse_and_create_resource(
                     stack, logical_id, resource_type, "", "CREATE_FAILED", _failure_reason(exc)
                 )
         raise
+    if resource is not None:
+        # What the resource was built from, to compare with on UpdateStack (recomputing it
+        # later would make moto's lazy map create missing references as a side effect).
+        from moto.cloudformation.parsing import clean_json
+
+        resource._localops_resolved = _canonical(
+            clean_json(copy.deepcopy(resource_json), resources_map)
+        )
     if stack is not None and resource is not None:
         _resource_event(
             stack,
@@ -659,10 +667,11 @@ def _resource_map_update(self: Any, template: dict[str, Any], parameters: dict[s
     stack = getattr(self, "_localops_stack", None)
     old_json_map = self._resource_json_map
     created = _created_resources(self)
-    # Resolved properties under the old parameters and conditions.
-    old_resolved = {}
-    for logical_id in created:
-        old_resolved[logical_id] = _canonical(clean_json(copy.deepcopy(old_json_map[logical_id]), self))
+    # Resolved properties each resource was last created/updated from.
+    old_resolved = {
+        logical_id: getattr(resource, "_localops_resolved", None)
+        for logical_id, resource in created.items()
+    }
 
     self._template = template
     if parameters:
@@ -704,6 +713,9 @@ def _resource_map_update(self: Any, template: dict[str, Any], parameters: dict[s
             changed.logical_resource_id = logical_id
             changed.cf_resource_type = resource_type
             self._parsed_resources[logical_id] = changed
+        current = self._parsed_resources.get(logical_id)
+        if current is not None:
+            current._localops_resolved = new_resolved
         if stack is not None:
             physical = str(getattr(self._parsed_resources.get(logical_id), "physical_resource_id", ""))
             _resource_event(stack, logical_id, resource_type, physical, "UPDATE_COMPLETE")
@@ -737,8 +749,17 @@ def _stack_update(
     parameters: dict[str, Any] | None = None,
     tags: dict[str, str] | None = None,
 ) -> None:
+    from moto.cloudformation.exceptions import ValidationError
+
     old_template = self.template
     old_parameters = dict(self.parameters)
+    if self.status == "ROLLBACK_COMPLETE":  # moto checks this for UpdateStack too; keep it here
+        raise ValidationError(
+            message=f"Stack:{self.stack_id} is in ROLLBACK_COMPLETE state and can not be updated."
+        )
+    if template == old_template and _same_parameters(self, parameters or {}):
+        # moto compares typed values with strings (Number parameters) and misses this.
+        raise ValidationError(message="No updates are to be performed.")
     self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
     self.status = "UPDATE_IN_PROGRESS"
     try:
@@ -775,6 +796,21 @@ def _stack_update(
         self.parameters = parameters
     if tags is not None:
         self.tags = tags
+
+
+def _same_parameters(stack: Any, incoming: dict[str, Any]) -> bool:
+    slots = stack.template_dict.get("Parameters", {}) or {}
+    current = stack.resource_map.resolved_parameters
+    for key, slot in slots.items():
+        new = incoming.get(key, slot.get("Default"))
+        old = current.get(key)
+        if new is None or old is None:
+            return False
+        if isinstance(old, list):
+            old = ",".join(str(x) for x in old)
+        if str(new) != str(old):
+            return False
+    return True
 
 
 def _backend_delete_stack(self: Any, name_or_stack_id: str) -> None:

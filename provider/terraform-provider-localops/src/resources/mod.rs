@@ -1,0 +1,3 @@
+//! One module per resource type, each with its tests beside it.
+
+pub mod permission_set;

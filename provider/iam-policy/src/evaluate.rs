@@ -464,3 +464,7 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
     decision.deciding = decision.allowing.first().cloned();
     decision
 }
+
+#[cfg(test)]
+#[path = "evaluate_tests.rs"]
+mod tests;

@@ -57,3 +57,10 @@ pub use policy::{Effect, NamedPolicy, Policy, PolicyKind};
 pub use principal::{PrincipalMatch, PrincipalType};
 pub use request::Request;
 pub use variables::Unresolved;
+
+/// Parses JSON text like `serde_json`, but rejects an object with a repeated key (so that
+/// `{"Effect": "Deny", "Effect": "Allow"}` cannot silently become an Allow). Use it for input
+/// that embeds policy documents as JSON objects.
+pub fn parse_json_strict(text: &str) -> Result<serde_json::Value, String> {
+    json::parse_strict(text)
+}

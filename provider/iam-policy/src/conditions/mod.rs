@@ -383,7 +383,7 @@ impl Condition {
         let actual = ctx.get_lower(&self.key_lower).filter(|v| !v.is_empty());
         if let Values::Null(wants) = &self.values {
             let absent = actual.is_none();
-            return wants.iter().any(|&w| w == absent);
+            return wants.contains(&absent);
         }
         let Some(actual) = actual else {
             return match self.set {

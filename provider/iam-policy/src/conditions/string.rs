@@ -106,6 +106,18 @@ pub(crate) fn matches(op: StrOp, value: &Compiled, actual: &str) -> bool {
     }
 }
 
+impl StrValue {
+    /// True when the value contains a policy variable.
+    pub(crate) fn is_dynamic(&self) -> bool {
+        self.compiled.is_none()
+    }
+
+    /// The precompiled value (static values only).
+    pub(crate) fn static_compiled(&self) -> Option<&Compiled> {
+        self.compiled.as_ref()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,17 +175,5 @@ mod tests {
         ));
         assert!(StrValue::parse(StrOp::Arn, "not-an-arn", true).is_err());
         assert!(StrValue::parse(StrOp::Arn, "arn:aws:sns:*", true).is_err());
-    }
-}
-
-impl StrValue {
-    /// True when the value contains a policy variable.
-    pub(crate) fn is_dynamic(&self) -> bool {
-        self.compiled.is_none()
-    }
-
-    /// The precompiled value (static values only).
-    pub(crate) fn static_compiled(&self) -> Option<&Compiled> {
-        self.compiled.as_ref()
     }
 }

@@ -760,6 +760,12 @@ def _stack_update(
     if template == old_template and _same_parameters(self, parameters or {}):
         # moto compares typed values with strings (Number parameters) and misses this.
         raise ValidationError(message="No updates are to be performed.")
+    # Parameter problems reject the call itself, before anything starts (as in AWS).
+    new_slots = (self.parse_template(template) or {}).get("Parameters", {}) or {}
+    _check_parameters(
+        new_slots,
+        {key: (parameters or {}).get(key, slot.get("Default")) for key, slot in new_slots.items()},
+    )
     self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
     self.status = "UPDATE_IN_PROGRESS"
     try:
@@ -846,28 +852,31 @@ def _backend_delete_stack(self: Any, name_or_stack_id: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _load_parameters(self: Any) -> None:
+def _check_parameters(slots: dict[str, Any], values: dict[str, Any]) -> None:
+    """CloudFormation's parameter checks, raised as its ValidationError messages. Java regex
+    semantics for AllowedPattern: the whole value must match, \\w and friends are ASCII."""
     from moto.cloudformation.exceptions import ValidationError
 
-    _ORIGINALS["load_parameters"](self)
-    slots = self._template.get("Parameters", {}) or {}
+    missing = [key for key in slots if values.get(key) is None]
+    if missing:
+        raise ValidationError(message=f"Parameters: [{', '.join(missing)}] must have values")
     for key, slot in slots.items():
-        value = self.resolved_parameters.get(key)
-        if value is None:
-            continue
-        text = str(value)
+        value = values[key]
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
         described = slot.get("ConstraintDescription")
 
         def fail(default_message: str) -> None:
             if described:
-                raise ValidationError(message=f"Parameter '{key}' failed to satisfy constraint: {described}")
+                raise ValidationError(
+                    message=f"Parameter '{key}' failed to satisfy constraint: {described}"
+                )
             raise ValidationError(message=default_message)
 
         allowed = slot.get("AllowedValues")
         if allowed is not None and text not in [str(a) for a in allowed]:
             fail(f"Parameter '{key}' must be one of AllowedValues")
         pattern = slot.get("AllowedPattern")
-        if pattern is not None and re.fullmatch(pattern, text) is None:
+        if pattern is not None and re.fullmatch(pattern, text, re.ASCII) is None:
             fail(f"Parameter '{key}' must match pattern {pattern}")
         if "MinLength" in slot and len(text) < int(slot["MinLength"]):
             fail(f"Parameter '{key}' must contain at least {slot['MinLength']} characters")
@@ -882,6 +891,11 @@ def _load_parameters(self: Any) -> None:
                 fail(f"Parameter '{key}' must be a number not less than {slot['MinValue']}")
             if "MaxValue" in slot and number > float(slot["MaxValue"]):
                 fail(f"Parameter '{key}' must be a number not greater than {slot['MaxValue']}")
+
+
+def _load_parameters(self: Any) -> None:
+    _ORIGINALS["load_parameters"](self)
+    _check_parameters(self._template.get("Parameters", {}) or {}, self.resolved_parameters)
 
 
 # --------------------------------------------------------------------------------------------

@@ -385,6 +385,22 @@ class ConnectionStackTest(unittest.TestCase):
             self.assertEqual(caught.exception.response["Error"]["Code"], "ValidationError")
             self.assertIn(message, str(caught.exception))
         self.assertEqual(self.cf.describe_stacks()["Stacks"], [])
+        # On update too: the call fails and the stack is untouched.
+        stack_id = self.create("Ops-constraints", template("admin"), params("LocalOps-c"))
+        with self.assertRaises(ClientError) as caught:
+            self.cf.update_stack(
+                StackName=stack_id, TemplateBody=template("admin"), Parameters=params("LocalOps-c", duration=50000)
+            )
+        self.assertIn("must be a number not greater than 43200", str(caught.exception))
+        self.assertEqual(self.stack(stack_id)["StackStatus"], "CREATE_COMPLETE")
+        with self.assertRaises(ClientError) as caught:
+            self.cf.update_stack(
+                StackName=stack_id,
+                TemplateBody=template("admin"),
+                Parameters=[p for p in params("LocalOps-c") if p["ParameterKey"] != "Subject"],
+            )
+        self.assertIn("Parameters: [Subject] must have values", str(caught.exception))
+        self.assertEqual(self.stack(stack_id)["StackStatus"], "CREATE_COMPLETE")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ use std::fmt;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_types::origin::Origin;
 
 use crate::iam::Iam;
@@ -260,7 +261,17 @@ pub async fn load_sdk_config_with(
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
-    let base = loader.load().await;
+    let mut base = loader.load().await;
+    if let (Some(profile), Some(inner)) = (&settings.profile, base.credentials_provider()) {
+        let hinted = ProfileHinted {
+            profile: profile.clone(),
+            inner,
+        };
+        base = base
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(hinted))
+            .build();
+    }
     let Some(role) = &settings.assume_role else {
         return Ok(base);
     };
@@ -290,6 +301,58 @@ pub async fn load_sdk_config_with(
         .build())
 }
 
+/// Names the configured profile when the default chain finds no credentials, instead of the
+/// generic hint (a misspelt or missing profile is the usual cause).
+#[derive(Debug)]
+struct ProfileHinted {
+    profile: String,
+    inner: SharedCredentialsProvider,
+}
+
+impl ProvideCredentials for ProfileHinted {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            match self.inner.provide_credentials().await {
+                Err(e @ CredentialsError::CredentialsNotLoaded(_)) => {
+                    Err(CredentialsError::not_loaded(MissingProfileCredentials {
+                        profile: self.profile.clone(),
+                        source: e,
+                    }))
+                }
+                other => other,
+            }
+        })
+    }
+}
+
+/// No credentials were found for the configured profile.
+#[derive(Debug)]
+pub struct MissingProfileCredentials {
+    pub profile: String,
+    source: CredentialsError,
+}
+
+impl fmt::Display for MissingProfileCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no AWS credentials found for profile \"{p}\": check that the profile exists in the shared \
+             config or credentials file (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / \
+             AWS_SHARED_CREDENTIALS_FILE) and, for an SSO profile, run `aws sso login --profile {p}`",
+            p = self.profile
+        )
+    }
+}
+
+impl std::error::Error for MissingProfileCredentials {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// `base` with `url` as a programmatic endpoint (which beats `AWS_ENDPOINT_URL_*`).
 fn with_client_endpoint(base: &SdkConfig, url: &str) -> SdkConfig {
     let mut builder = base.to_builder();
@@ -299,12 +362,23 @@ fn with_client_endpoint(base: &SdkConfig, url: &str) -> SdkConfig {
 }
 
 /// The three service clients, built from one `SdkConfig`. Cheap to clone.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output names only the region: the SDK's own `Debug` of `SdkConfig` and of the
+/// clients' configs prints parsed profile files, secrets included.
+#[derive(Clone)]
 pub struct AwsClients {
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     sdk_config: SdkConfig,
+}
+
+impl fmt::Debug for AwsClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsClients")
+            .field("region", &self.region())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AwsClients {

@@ -15,6 +15,8 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::RequestId;
 
+use crate::config::MissingProfileCredentials;
+
 /// Hint given when no credentials could be found anywhere in the default chain.
 pub const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE (or the provider's `profile`), \
      set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws sso login` for an SSO profile, \
@@ -271,11 +273,16 @@ pub fn classify_code(code: Option<&str>, message: &str, status: Option<u16>) -> 
 
 fn credentials_failure(cred: &CredentialsError) -> (Option<String>, String, ErrorClass) {
     match cred {
-        CredentialsError::CredentialsNotLoaded(_) => (
-            None,
-            format!("{NO_CREDENTIALS_HINT} ({})", error_chain(cred)),
-            ErrorClass::NoCredentials,
-        ),
+        CredentialsError::CredentialsNotLoaded(_) => {
+            let message = match find_in_chain::<MissingProfileCredentials>(cred) {
+                Some(missing) => format!(
+                    "{missing} ({})",
+                    missing.source().map(error_chain).unwrap_or_default()
+                ),
+                None => format!("{NO_CREDENTIALS_HINT} ({})", error_chain(cred)),
+            };
+            (None, message, ErrorClass::NoCredentials)
+        }
         _ => (
             None,
             format!("could not obtain AWS credentials: {}", error_chain(cred)),
@@ -285,11 +292,15 @@ fn credentials_failure(cred: &CredentialsError) -> (Option<String>, String, Erro
 }
 
 fn find_credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a CredentialsError> {
+    find_in_chain::<CredentialsError>(err)
+}
+
+fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut current: Option<&(dyn StdError + 'static)> = Some(err);
     let mut depth = 0;
     while let Some(e) = current {
-        if let Some(cred) = e.downcast_ref::<CredentialsError>() {
-            return Some(cred);
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
         }
         depth += 1;
         if depth > 32 {

@@ -117,11 +117,21 @@ impl IamError {
 }
 
 /// IAM operations on one client.
-#[derive(Debug, Clone)]
+/// `Debug` leaves the client out (the SDK's prints parsed profile files, secrets included).
+#[derive(Clone)]
 pub struct Iam {
     client: Client,
     retry: RetryPolicy,
     retry_not_found: bool,
+}
+
+impl std::fmt::Debug for Iam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Iam")
+            .field("retry", &self.retry)
+            .field("retry_not_found", &self.retry_not_found)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Iam {

@@ -289,11 +289,21 @@ impl Default for WaitConfig {
 }
 
 /// Stack operations on one CloudFormation client.
-#[derive(Debug, Clone)]
+/// `Debug` leaves the client out (the SDK's prints parsed profile files, secrets included).
+#[derive(Clone)]
 pub struct Stacks {
     client: Client,
     retry: RetryPolicy,
     wait: WaitConfig,
+}
+
+impl std::fmt::Debug for Stacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stacks")
+            .field("retry", &self.retry)
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Stacks {

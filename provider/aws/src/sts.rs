@@ -169,11 +169,21 @@ pub fn session_decision(e: &AwsError) -> Decision {
 }
 
 /// STS operations on one client.
-#[derive(Debug, Clone)]
+/// `Debug` leaves the client out (the SDK's prints parsed profile files, secrets included).
+#[derive(Clone)]
 pub struct Sts {
     client: Client,
     retry: RetryPolicy,
     proof_backoff: Backoff,
+}
+
+impl std::fmt::Debug for Sts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sts")
+            .field("retry", &self.retry)
+            .field("proof_backoff", &self.proof_backoff)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sts {

@@ -10,8 +10,10 @@ use localops_aws::{CancellationToken, ErrorClass, IamError};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.localops.test/tenant-a"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.localops.test/tenant-a:aud":"sts.amazonaws.com","oidc.localops.test/tenant-a:sub":"tenant a+b %"}}}]}"#;
 const CUSTOMER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","s3:List*"],"Resource":"*"}]}"#;
-const INLINE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#;
-const BOUNDARY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const INLINE: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#;
+const BOUNDARY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
@@ -51,7 +53,13 @@ async fn role_reads_and_repairs() {
         .assume_role_policy_document(TRUST)
         .max_session_duration(7200)
         .permissions_boundary(&boundary_arn)
-        .tags(Tag::builder().key("localops:connection").value("demo").build().unwrap())
+        .tags(
+            Tag::builder()
+                .key("localops:connection")
+                .value("demo")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -91,10 +99,21 @@ async fn role_reads_and_repairs() {
     assert_eq!(json(&role.trust_policy), json(TRUST));
     assert!(role.trust_policy.contains("tenant a+b %"));
     assert_eq!(role.max_session_duration, Some(7200));
-    assert_eq!(role.permissions_boundary_arn.as_deref(), Some(boundary_arn.as_str()));
-    assert_eq!(role.tags.get("localops:connection").map(String::as_str), Some("demo"));
+    assert_eq!(
+        role.permissions_boundary_arn.as_deref(),
+        Some(boundary_arn.as_str())
+    );
+    assert_eq!(
+        role.tags.get("localops:connection").map(String::as_str),
+        Some("demo")
+    );
 
-    assert_eq!(role.attached_policies.len(), 2, "{:?}", role.attached_policies);
+    assert_eq!(
+        role.attached_policies.len(),
+        2,
+        "{:?}",
+        role.attached_policies
+    );
     let customer = role
         .attached_policies
         .iter()
@@ -103,7 +122,10 @@ async fn role_reads_and_repairs() {
     assert_eq!(customer.name, "localops-permissions");
     assert!(!customer.aws_managed);
     assert_eq!(customer.default_version_id.as_deref(), Some("v1"));
-    assert_eq!(json(customer.document.as_deref().unwrap()), json(CUSTOMER_POLICY));
+    assert_eq!(
+        json(customer.document.as_deref().unwrap()),
+        json(CUSTOMER_POLICY)
+    );
     let managed = role
         .attached_policies
         .iter()
@@ -123,7 +145,10 @@ async fn role_reads_and_repairs() {
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
-    assert!(err.to_string().contains("DetachRolePolicy no-such-role"), "{err}");
+    assert!(
+        err.to_string().contains("DetachRolePolicy no-such-role"),
+        "{err}"
+    );
 
     // Repairs.
     let new_trust = TRUST.replace("tenant a+b %", "tenant-b");
@@ -159,7 +184,11 @@ async fn role_reads_and_repairs() {
     assert_eq!(role.max_session_duration, Some(3600));
     assert_eq!(role.permissions_boundary_arn, None);
     assert!(role.inline_policies.is_empty());
-    let mut names: Vec<&str> = role.attached_policies.iter().map(|p| p.name.as_str()).collect();
+    let mut names: Vec<&str> = role
+        .attached_policies
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
     names.sort();
     assert_eq!(names, ["AdministratorAccess", "ReadOnlyAccess"]);
 
@@ -242,7 +271,10 @@ async fn oidc_providers_list_get_find() {
     assert_eq!(provider_b.client_ids, ["sts.amazonaws.com", "localops"]);
 
     let missing = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/nowhere.test");
-    assert_eq!(iam.get_oidc_provider(&missing, &cancel).await.unwrap(), None);
+    assert_eq!(
+        iam.get_oidc_provider(&missing, &cancel).await.unwrap(),
+        None
+    );
 
     for (url, want) in [
         ("https://oidc.localops.test/tenant-a", Some(&a)),
@@ -301,6 +333,9 @@ async fn not_found_is_retried_only_when_asked() {
         trigger.cancel();
     });
     let (result, took) = common::timed(patient.get_role("never", &cancel)).await;
-    assert!(matches!(result, Err(IamError::Interrupted { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(IamError::Interrupted { .. })),
+        "{result:?}"
+    );
     assert!(took < Duration::from_secs(1), "{took:?}");
 }

@@ -115,7 +115,10 @@ async fn lifecycle_create_describe_update_delete() {
     let body: serde_json::Value =
         serde_json::from_str(info.template_body.as_deref().expect("template")).unwrap();
     assert_eq!(body["Description"], "one");
-    assert_eq!(stacks.get_template(&id, &cancel).await.unwrap(), first.template_body);
+    assert_eq!(
+        stacks.get_template(&id, &cancel).await.unwrap(),
+        first.template_body
+    );
 
     // Same template and parameters: CloudFormation's "No updates are to be performed".
     let outcome = stacks.update_stack(&id, &first, &cancel).await.unwrap();
@@ -124,7 +127,12 @@ async fn lifecycle_create_describe_update_delete() {
     // A real change.
     let second = spec("Ops-demo", "two", "security");
     let outcome = stacks.update_stack(&id, &second, &cancel).await.unwrap();
-    assert_eq!(outcome, UpdateOutcome::Updating { stack_id: id.clone() });
+    assert_eq!(
+        outcome,
+        UpdateOutcome::Updating {
+            stack_id: id.clone()
+        }
+    );
     let done = stacks.wait_for_terminal(&id, &cancel).await.unwrap();
     assert_eq!(done.status, "UPDATE_COMPLETE");
     assert_eq!(done.parameters["Owner"], "security");
@@ -137,7 +145,10 @@ async fn lifecycle_create_describe_update_delete() {
     assert_eq!(done.status, "DELETE_COMPLETE");
     assert!(done.is_deleted());
     assert_eq!(stacks.describe_stack(&id, &cancel).await.unwrap(), None);
-    assert_eq!(stacks.describe_stack("Ops-demo", &cancel).await.unwrap(), None);
+    assert_eq!(
+        stacks.describe_stack("Ops-demo", &cancel).await.unwrap(),
+        None
+    );
     assert_eq!(
         stacks
             .describe_stack_with_template(&id, &cancel)
@@ -162,7 +173,10 @@ async fn termination_protection_and_missing_stacks() {
     let info = stacks.describe_stack(&id, &cancel).await.unwrap().unwrap();
     assert!(info.termination_protection);
 
-    assert_eq!(stacks.describe_stack("Ops-nothing", &cancel).await.unwrap(), None);
+    assert_eq!(
+        stacks.describe_stack("Ops-nothing", &cancel).await.unwrap(),
+        None
+    );
     let err = stacks
         .update_stack("Ops-nothing", &protected, &cancel)
         .await
@@ -268,7 +282,8 @@ async fn rejected_create_and_a_stack_that_never_finishes() {
         timeout: Duration::from_secs(2),
         ..fast_wait()
     });
-    let (result, took) = timed(bounded.wait_for_terminal(&stuck.id, &CancellationToken::new())).await;
+    let (result, took) =
+        timed(bounded.wait_for_terminal(&stuck.id, &CancellationToken::new())).await;
     match result.unwrap_err() {
         StackError::Timeout {
             stack_id,
@@ -304,7 +319,10 @@ fn event_xml(n: u32, logical: &str, ty: &str, status: &str, reason: Option<&str>
         "<member><StackId>{STACK_ID}</StackId><EventId>e{n}</EventId><StackName>Ops-fail</StackName><LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId><ResourceType>{ty}</ResourceType><Timestamp>2026-01-01T00:{:02}:00Z</Timestamp><ResourceStatus>{status}</ResourceStatus>{}</member>",
         60 - n.min(59),
         reason
-            .map(|r| format!("<ResourceStatusReason>{}</ResourceStatusReason>", common::xml_escape(r)))
+            .map(|r| format!(
+                "<ResourceStatusReason>{}</ResourceStatusReason>",
+                common::xml_escape(r)
+            ))
             .unwrap_or_default()
     )
 }
@@ -313,7 +331,8 @@ fn events_page(events: &[String], next: Option<&str>) -> String {
     format!(
         r#"<DescribeStackEventsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStackEventsResult><StackEvents>{}</StackEvents>{}</DescribeStackEventsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStackEventsResponse>"#,
         events.concat(),
-        next.map(|t| format!("<NextToken>{t}</NextToken>")).unwrap_or_default()
+        next.map(|t| format!("<NextToken>{t}</NextToken>"))
+            .unwrap_or_default()
     )
 }
 
@@ -364,12 +383,19 @@ async fn failed_update_collects_only_this_operations_failures() {
     };
     assert_eq!(failure.status, "UPDATE_ROLLBACK_COMPLETE");
     assert_eq!(failure.stack_id, STACK_ID);
-    let ids: Vec<&str> = failure.reasons.iter().map(|r| r.logical_id.as_str()).collect();
+    let ids: Vec<&str> = failure
+        .reasons
+        .iter()
+        .map(|r| r.logical_id.as_str())
+        .collect();
     assert_eq!(ids, ["Role", "Policy"]);
     assert_eq!(failure.reasons[0].resource_type, "AWS::IAM::Role");
     assert_eq!(failure.reasons[0].status, "UPDATE_FAILED");
     let text = err.to_string();
-    assert!(text.contains("Role (AWS::IAM::Role) UPDATE_FAILED"), "{text}");
+    assert!(
+        text.contains("Role (AWS::IAM::Role) UPDATE_FAILED"),
+        "{text}"
+    );
     assert!(text.contains("iam:UpdateAssumeRolePolicy"), "{text}");
     assert!(!text.contains("ancient history"), "{text}");
     // Reading stopped at the operation's start: page 3 was never requested.
@@ -401,8 +427,14 @@ async fn failed_create_without_readable_events_still_reports_status() {
     };
     assert!(failure.reasons.is_empty());
     let text = err.to_string();
-    assert!(text.contains("ROLLBACK_COMPLETE: The following resource(s) failed to create: [Role]."), "{text}");
-    assert!(text.contains("cloudformation:DescribeStackEvents"), "{text}");
+    assert!(
+        text.contains("ROLLBACK_COMPLETE: The following resource(s) failed to create: [Role]."),
+        "{text}"
+    );
+    assert!(
+        text.contains("cloudformation:DescribeStackEvents"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -431,7 +463,10 @@ async fn access_denied_passes_awss_message_through() {
         other => panic!("unexpected {other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("CreateStack Ops-demo: AccessDenied: User:"), "{text}");
+    assert!(
+        text.contains("CreateStack Ops-demo: AccessDenied: User:"),
+        "{text}"
+    );
     // Not retried.
     assert_eq!(fake.requests("CreateStack").len(), 1);
     // Test credentials never show up in errors.
@@ -459,7 +494,11 @@ async fn throttling_is_retried_a_bounded_number_of_times() {
     };
     let stacks = fake.clients().await.stacks().with_retry(policy);
     let cancel = CancellationToken::new();
-    let info = stacks.describe_stack(STACK_ID, &cancel).await.unwrap().unwrap();
+    let info = stacks
+        .describe_stack(STACK_ID, &cancel)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.status, "CREATE_COMPLETE");
     assert_eq!(info.parameters["Env"], "dev");
     assert!(info.termination_protection);
@@ -489,13 +528,22 @@ async fn retried_create_reuses_its_request_token() {
     assert_eq!(id, STACK_ID);
     let seen = fake.requests("CreateStack");
     assert_eq!(seen.len(), 2);
-    let token = seen[0].params.get("ClientRequestToken").expect("token sent");
+    let token = seen[0]
+        .params
+        .get("ClientRequestToken")
+        .expect("token sent");
     assert_eq!(seen[1].params.get("ClientRequestToken"), Some(token));
     assert_eq!(
-        seen[0].params.get("Capabilities.member.1").map(String::as_str),
+        seen[0]
+            .params
+            .get("Capabilities.member.1")
+            .map(String::as_str),
         Some("CAPABILITY_NAMED_IAM")
     );
-    assert_eq!(seen[0].params.get("StackName").map(String::as_str), Some("Ops-fail"));
+    assert_eq!(
+        seen[0].params.get("StackName").map(String::as_str),
+        Some("Ops-fail")
+    );
 }
 
 #[tokio::test]

@@ -199,7 +199,9 @@ pub struct FakeAws {
 }
 
 impl FakeAws {
-    pub async fn start(handler: impl Fn(&SeenRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
+    pub async fn start(
+        handler: impl Fn(&SeenRequest, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<SeenRequest>>> = Arc::default();

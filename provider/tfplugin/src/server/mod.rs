@@ -929,3 +929,6 @@ impl pb::provider_server::Provider for ProviderServer {
         Ok(Response::new(pb::stop_provider::Response::default()))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -629,7 +629,6 @@ mod tests {
             (json!({"StringEquals": {}}), "no condition key"),
             (json!({"StringEquals": "k"}), "expected an object"),
             (json!(["x"]), "expected an object"),
-            (json!({"ArnLike": {"k": "arn:aws:s3"}}), "not an ARN"),
             (json!({"StringLike": {"k": "${oops"}}), "unterminated"),
         ] {
             let err = parse_block(&block, true).expect_err("malformed");

@@ -574,3 +574,48 @@ async fn cancelling_a_hung_create_returns_promptly() {
     }
     assert!(err.to_string().contains("may have been created"), "{err}");
 }
+
+#[tokio::test]
+async fn termination_protection_updates_and_blocks_deletes() {
+    // moto answers UpdateTerminationProtection with a 500 and ignores protection on delete,
+    // so both are checked against the fake.
+    let fake = FakeAws::start(|req, _| match req.action() {
+        "UpdateTerminationProtection" => Reply::ok(format!(
+            "<UpdateTerminationProtectionResponse><UpdateTerminationProtectionResult><StackId>{STACK_ID}</StackId></UpdateTerminationProtectionResult></UpdateTerminationProtectionResponse>"
+        )),
+        "DeleteStack" => Reply::error(
+            400,
+            "ValidationError",
+            "Stack [Ops-fail] cannot be deleted while TerminationProtection is enabled",
+        ),
+        _ => Reply::error(400, "InvalidAction", "unexpected"),
+    })
+    .await;
+    let stacks = fake.clients().await.stacks();
+    let cancel = CancellationToken::new();
+    stacks
+        .update_termination_protection(STACK_ID, true, &cancel)
+        .await
+        .unwrap();
+    stacks
+        .update_termination_protection(STACK_ID, false, &cancel)
+        .await
+        .unwrap();
+    let seen = fake.requests("UpdateTerminationProtection");
+    let flags: Vec<&str> = seen
+        .iter()
+        .map(|r| r.params["EnableTerminationProtection"].as_str())
+        .collect();
+    assert_eq!(flags, ["true", "false"]);
+    assert_eq!(seen[0].params["StackName"], STACK_ID);
+
+    let err = stacks.delete_stack(STACK_ID, &cancel).await.unwrap_err();
+    assert!(err.is_termination_protected(), "{err:?}");
+    assert_eq!(err.class(), Some(ErrorClass::Validation));
+    assert!(err.to_string().contains("DeleteStack"), "{err}");
+    assert!(
+        fake.requests("DeleteStack")[0]
+            .params
+            .contains_key("ClientRequestToken")
+    );
+}

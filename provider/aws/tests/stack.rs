@@ -258,7 +258,7 @@ async fn rejected_create_and_a_stack_that_never_finishes() {
     trigger.cancel();
     let (result, _) = waiter.await.unwrap();
     assert!(
-        cancelled_at.elapsed() < Duration::from_secs(1),
+        cancelled_at.elapsed() < Duration::from_millis(1500),
         "took {:?} after cancel",
         cancelled_at.elapsed()
     );
@@ -557,7 +557,7 @@ async fn cancelling_a_hung_create_returns_promptly() {
         trigger.cancel();
     });
     let (result, took) = timed(stacks.create_stack(&spec("Ops-hung", "x", "ops"), &cancel)).await;
-    assert!(took < Duration::from_millis(1300), "{took:?}");
+    assert!(took < Duration::from_millis(1800), "{took:?}");
     let err = result.unwrap_err();
     match &err {
         StackError::Interrupted {

@@ -364,7 +364,7 @@ async fn retry_budget_bounds_the_proof() {
         other => panic!("unexpected {other:?}"),
     }
     assert!(
-        took >= Duration::from_millis(1400) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(5),
         "{took:?}"
     );
 }
@@ -396,7 +396,7 @@ async fn cancelling_the_proof_returns_promptly_with_the_last_error() {
         Duration::from_secs(60),
     ))
     .await;
-    assert!(took < Duration::from_millis(2500), "{took:?}");
+    assert!(took < Duration::from_millis(3000), "{took:?}");
     match result.unwrap_err() {
         StsError::Interrupted {
             operation,

@@ -3,7 +3,7 @@
 mod common;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::{ACCOUNT, FakeAws, MotoServer, Reply, timed};
@@ -37,10 +37,12 @@ fn b64url(data: &[u8]) -> String {
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/localops-connection";
 
-/// Captures every log line (TRACE and up, all crates, the SDK's included) while alive.
+/// Captures every log line (TRACE and up, all crates, the SDK's included). One global
+/// subscriber for the whole test binary (thread-local ones miss events when callsites were
+/// first hit on another thread); a capture reads what was logged since it started, by any
+/// test, which only makes the "never logged" checks stricter.
 struct LogCapture {
-    buf: Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
+    start: usize,
 }
 
 #[derive(Clone)]
@@ -56,22 +58,30 @@ impl Write for BufWriter {
     }
 }
 
-impl LogCapture {
-    fn start() -> Self {
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUF: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUF.get_or_init(|| {
         let buf: Arc<Mutex<Vec<u8>>> = Arc::default();
         let writer = BufWriter(buf.clone());
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_writer(move || writer.clone())
             .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        buf
+    })
+}
+
+impl LogCapture {
+    fn start() -> Self {
         LogCapture {
-            buf,
-            _guard: tracing::subscriber::set_default(subscriber),
+            start: log_buffer().lock().unwrap().len(),
         }
     }
 
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
+        let buf = log_buffer().lock().unwrap();
+        String::from_utf8_lossy(&buf[self.start.min(buf.len())..]).into_owned()
     }
 }
 
@@ -110,7 +120,6 @@ async fn caller_identity_and_proof_against_moto() {
         .await
         .unwrap();
     let logged = logs.text();
-    drop(logs);
 
     assert_eq!(
         proof.caller_arn,
@@ -219,7 +228,6 @@ async fn proof_rides_out_propagation_and_keeps_credentials_inside() {
         .await
         .unwrap();
     let logged = logs.text();
-    drop(logs);
 
     assert_eq!(proof.attempts, 4);
     assert_eq!(

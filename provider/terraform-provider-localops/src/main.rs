@@ -2,6 +2,7 @@
 
 mod provider;
 mod resources;
+mod settings;
 
 use std::process::ExitCode;
 

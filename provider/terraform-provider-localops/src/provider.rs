@@ -7,7 +7,9 @@ use tfplugin::{
     Schema, Type, Value, async_trait,
 };
 
+use crate::resources::aws_connection::AwsConnectionResource;
 use crate::resources::permission_set::PermissionSetResource;
+use crate::settings::Settings;
 
 /// What ConfigureProvider left for resources. Resources get an `Arc` of it when the provider
 /// creates them; configuration arrives later, hence the lock.
@@ -27,12 +29,15 @@ impl ProviderState {
 
 pub struct LocalOpsProvider {
     state: Arc<ProviderState>,
+    /// Typed configuration and the AWS clients, shared with the resources that reach AWS.
+    settings: Arc<Settings>,
 }
 
 impl LocalOpsProvider {
     pub fn new() -> Self {
         LocalOpsProvider {
             state: Arc::new(ProviderState::default()),
+            settings: Arc::new(Settings::new()),
         }
     }
 }
@@ -50,14 +55,22 @@ impl tfplugin::Provider for LocalOpsProvider {
     /// Only remembers the configuration: reaching AWS is left to the resources that need it,
     /// so plans of configurations without them never wait for credentials.
     async fn configure(&self, _ctx: &Context, request: ConfigureRequest) -> Diagnostics {
+        let diagnostics = self.settings.configure(&request.config).await;
         if let Ok(mut config) = self.state.config.write() {
             *config = Some(request.config);
         }
-        Diagnostics::new()
+        diagnostics
+    }
+
+    async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {
+        crate::settings::validate_config(config)
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(PermissionSetResource)]
+        vec![
+            Arc::new(PermissionSetResource),
+            Arc::new(AwsConnectionResource::new(self.settings.clone())),
+        ]
     }
 }
 

@@ -1,0 +1,618 @@
+//! The provider block, typed: what `region`, `profile`, `assume_role`, `endpoints`,
+//! `oidc_issuer_url`, `oidc_audience` and `default_tags` mean, with their environment
+//! fallbacks, and the AWS clients built from them, lazily and once, shared by every resource.
+//!
+//! ConfigureProvider only parses and validates (no network, no credential lookup), so plans
+//! that need no AWS call work offline. Values unknown at configure time (the provider block
+//! refers to a resource not yet created) defer: resources then plan what they can and report
+//! the rest as known after apply; Terraform configures the provider again with known values
+//! before applying.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use localops_aws::{
+    AssumeRoleSettings, AwsClients, AwsSettings, Backoff, ConfigError, DEFAULT_REGION, Endpoints,
+    Iam, Stacks, Sts, WaitConfig,
+};
+use localops_domain::template;
+use tfplugin::{
+    AttributePath, Diagnostic, Diagnostics, MaybeUnknown, ObjectReader, Value, ValueError,
+};
+
+/// Fallback for `oidc_issuer_url`.
+pub const ENV_ISSUER_URL: &str = "LOCALOPS_OIDC_ISSUER_URL";
+/// Fallback for `oidc_audience`.
+pub const ENV_AUDIENCE: &str = "LOCALOPS_OIDC_AUDIENCE";
+/// First delay between two polls of a changing stack, in milliseconds (tests use a small one).
+pub const ENV_POLL_INTERVAL_MS: &str = "LOCALOPS_POLL_INTERVAL_MS";
+/// Overall bound on one stack wait, in seconds.
+pub const ENV_WAIT_TIMEOUT_SECS: &str = "LOCALOPS_WAIT_TIMEOUT_SECONDS";
+
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
+const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The provider configuration once every value is known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderSettings {
+    pub aws: AwsSettings,
+    /// `None` when neither the block nor the environment sets it: resources that need it say so.
+    pub issuer_url: Option<String>,
+    pub audience: String,
+    pub default_tags: BTreeMap<String, String>,
+    pub wait: WaitConfig,
+}
+
+/// What ConfigureProvider left.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Configured {
+    /// ConfigureProvider has not run (validate, or a plan without a provider configuration).
+    NotYet,
+    /// Some values were unknown at configure time; their paths.
+    Deferred(Vec<String>),
+    Ready(Box<ProviderSettings>),
+}
+
+/// Reads the environment; a function so tests can pass their own.
+pub type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The settings and the lazily built clients. One per provider process.
+pub struct Settings {
+    configured: RwLock<Configured>,
+    clients: tokio::sync::Mutex<Option<AwsClients>>,
+}
+
+/// The AWS operations a resource uses, with the configured waits.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub stacks: Stacks,
+    pub iam: Iam,
+    /// For plan-time and apply-time proofs (the `verify` checks).
+    #[allow(dead_code)]
+    pub sts: Sts,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            configured: RwLock::new(Configured::NotYet),
+            clients: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Settings {
+    pub fn new() -> Self {
+        Settings::default()
+    }
+
+    /// ConfigureProvider: parses and validates, never touches the network.
+    pub async fn configure(&self, config: &Value) -> Diagnostics {
+        self.configure_with(config, &process_env).await
+    }
+
+    pub async fn configure_with(&self, config: &Value, env: Env<'_>) -> Diagnostics {
+        let (configured, diagnostics) = match parse(config, env) {
+            Ok(Parsed::Ready(settings)) => (Configured::Ready(settings), Diagnostics::new()),
+            Ok(Parsed::Deferred(paths)) => {
+                tracing::debug!(unknown = ?paths, "provider configuration not fully known yet");
+                (Configured::Deferred(paths), Diagnostics::new())
+            }
+            Err(diagnostics) => (Configured::NotYet, diagnostics),
+        };
+        if let Ok(mut slot) = self.configured.write() {
+            *slot = configured;
+        }
+        // Terraform configures a provider process once; a reconfiguration starts afresh.
+        *self.clients.lock().await = None;
+        diagnostics
+    }
+
+    pub fn configured(&self) -> Configured {
+        self.configured
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or(Configured::NotYet)
+    }
+
+    /// The settings, when known.
+    pub fn ready(&self) -> Option<ProviderSettings> {
+        match self.configured() {
+            Configured::Ready(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The settings, or an error explaining why they are missing (for apply, where everything
+    /// must be known).
+    pub fn require(&self) -> Result<ProviderSettings, Diagnostic> {
+        match self.configured() {
+            Configured::Ready(s) => Ok(*s),
+            Configured::Deferred(paths) => Err(Diagnostic::error(
+                "Provider configuration not known",
+                format!(
+                    "The localops provider's {} {} not known yet, so it cannot reach AWS. This \
+                     happens when the provider block refers to a resource that is not created \
+                     yet; apply that resource first (terraform apply -target=...).",
+                    paths.join(", "),
+                    if paths.len() == 1 { "is" } else { "are" }
+                ),
+            )),
+            Configured::NotYet => Err(Diagnostic::error(
+                "Provider not configured",
+                "Terraform did not configure the localops provider before using it. This is a \
+                 bug in the provider or in Terraform; please report it.",
+            )),
+        }
+    }
+
+    /// The AWS operations, building the clients on first use. Never looks credentials up:
+    /// the first call that needs them does.
+    pub async fn aws(&self) -> Result<Aws, Diagnostic> {
+        let settings = self.require()?;
+        let mut slot = self.clients.lock().await;
+        let clients = match slot.as_ref() {
+            Some(clients) => clients.clone(),
+            None => {
+                let clients = AwsClients::from_settings(&settings.aws)
+                    .await
+                    .map_err(config_error)?;
+                *slot = Some(clients.clone());
+                clients
+            }
+        };
+        Ok(Aws {
+            stacks: clients.stacks().with_wait(settings.wait),
+            iam: clients.iam(),
+            sts: clients.sts(),
+        })
+    }
+}
+
+/// ValidateProviderConfig: every problem the known values show, with attribute paths.
+pub fn validate_config(config: &Value) -> Diagnostics {
+    match parse(config, &process_env) {
+        Ok(_) => Diagnostics::new(),
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+enum Parsed {
+    Ready(Box<ProviderSettings>),
+    Deferred(Vec<String>),
+}
+
+/// Collects values, noting the unknown ones, and diagnostics.
+#[derive(Default)]
+struct Reader {
+    unknown: Vec<String>,
+    diagnostics: Diagnostics,
+}
+
+impl Reader {
+    fn get<T: tfplugin::FromValue>(
+        &mut self,
+        object: &ObjectReader<'_>,
+        name: &str,
+        at: &AttributePath,
+    ) -> Option<T> {
+        let path = at.clone().attribute(name);
+        match object.get::<MaybeUnknown<T>>(name) {
+            Ok(MaybeUnknown::Known(v)) => Some(v),
+            Ok(MaybeUnknown::Unknown) => {
+                self.unknown.push(path.to_string());
+                None
+            }
+            Err(e) => {
+                self.diagnostics
+                    .push(Diagnostic::from(strip_first(e).at(&path)));
+                None
+            }
+        }
+    }
+
+    fn error(&mut self, path: AttributePath, summary: &str, detail: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(summary, detail).at(path));
+    }
+}
+
+/// `ObjectReader::get` already put the attribute name into the error's path; the caller's
+/// full path replaces it.
+fn strip_first(mut e: ValueError) -> ValueError {
+    if !e.path.steps.is_empty() {
+        e.path.steps.remove(0);
+    }
+    e
+}
+
+fn parse(config: &Value, env: Env<'_>) -> Result<Parsed, Diagnostics> {
+    let mut r = Reader::default();
+    let root = AttributePath::root();
+    if config.is_null() {
+        return finish(r, env, Raw::default());
+    }
+    if config.is_unknown() {
+        return Ok(Parsed::Deferred(vec!["provider block".to_owned()]));
+    }
+    let object = match ObjectReader::new(config) {
+        Ok(o) => o,
+        Err(e) => return Err(Diagnostic::from(e).into()),
+    };
+    let mut raw = Raw {
+        region: r.get::<Option<String>>(&object, "region", &root).flatten(),
+        profile: r.get::<Option<String>>(&object, "profile", &root).flatten(),
+        issuer_url: r
+            .get::<Option<String>>(&object, "oidc_issuer_url", &root)
+            .flatten(),
+        audience: r
+            .get::<Option<String>>(&object, "oidc_audience", &root)
+            .flatten(),
+        default_tags: r
+            .get::<Option<BTreeMap<String, String>>>(&object, "default_tags", &root)
+            .flatten()
+            .unwrap_or_default(),
+        ..Raw::default()
+    };
+    let assume_role = object.raw("assume_role");
+    if assume_role.is_unknown() {
+        r.unknown.push("assume_role".to_owned());
+    } else if !assume_role.is_null() {
+        let at = AttributePath::attr("assume_role");
+        match ObjectReader::new(assume_role) {
+            Ok(block) => {
+                let role_arn = r.get::<String>(&block, "role_arn", &at);
+                let external_id = r.get::<Option<String>>(&block, "external_id", &at).flatten();
+                let session_name = r
+                    .get::<Option<String>>(&block, "session_name", &at)
+                    .flatten();
+                let duration = r.get::<Option<i64>>(&block, "duration_seconds", &at).flatten();
+                let duration_seconds = match duration {
+                    None => None,
+                    Some(d) => match u32::try_from(d) {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            r.error(
+                                at.clone().attribute("duration_seconds"),
+                                "Invalid session duration",
+                                format!("{d} is not a duration STS accepts: use 900 to 43200 seconds."),
+                            );
+                            None
+                        }
+                    },
+                };
+                if let Some(role_arn) = role_arn {
+                    raw.assume_role = Some(AssumeRoleSettings {
+                        role_arn,
+                        external_id,
+                        session_name,
+                        duration_seconds,
+                    });
+                }
+            }
+            Err(e) => r.diagnostics.push(Diagnostic::from(e.at(&at))),
+        }
+    }
+    let endpoints = object.raw("endpoints");
+    if endpoints.is_unknown() {
+        r.unknown.push("endpoints".to_owned());
+    } else if !endpoints.is_null() {
+        let at = AttributePath::attr("endpoints");
+        match ObjectReader::new(endpoints) {
+            Ok(block) => {
+                raw.endpoints = Endpoints {
+                    cloudformation: r
+                        .get::<Option<String>>(&block, "cloudformation", &at)
+                        .flatten(),
+                    iam: r.get::<Option<String>>(&block, "iam", &at).flatten(),
+                    sts: r.get::<Option<String>>(&block, "sts", &at).flatten(),
+                };
+            }
+            Err(e) => r.diagnostics.push(Diagnostic::from(e.at(&at))),
+        }
+    }
+    finish(r, env, raw)
+}
+
+#[derive(Default)]
+struct Raw {
+    region: Option<String>,
+    profile: Option<String>,
+    issuer_url: Option<String>,
+    audience: Option<String>,
+    default_tags: BTreeMap<String, String>,
+    assume_role: Option<AssumeRoleSettings>,
+    endpoints: Endpoints,
+}
+
+fn finish(mut r: Reader, env: Env<'_>, raw: Raw) -> Result<Parsed, Diagnostics> {
+    let aws = AwsSettings {
+        region: raw.region.unwrap_or_else(|| DEFAULT_REGION.to_owned()),
+        profile: raw.profile,
+        assume_role: raw.assume_role,
+        endpoints: raw.endpoints,
+    };
+    // Only check what is known: an unknown block member leaves a default in its place.
+    if let Err(e) = aws.validate()
+        && !r.unknown.iter().any(|u| e.field.starts_with(u.as_str()))
+    {
+        r.diagnostics.push(config_error(e));
+    }
+
+    let (issuer_url, issuer_from_env) = match raw.issuer_url {
+        Some(url) => (Some(url), false),
+        None if !r.unknown.iter().any(|u| u == "oidc_issuer_url") => {
+            (env(ENV_ISSUER_URL).map(|v| v.trim().to_owned()), true)
+        }
+        None => (None, false),
+    };
+    if let Some(url) = &issuer_url
+        && let Err(e) = template::validate_issuer_url(url)
+    {
+        let detail = if issuer_from_env {
+            format!("{} (from the environment variable {ENV_ISSUER_URL})", e.detail)
+        } else {
+            e.detail
+        };
+        r.error(AttributePath::attr("oidc_issuer_url"), &cap(&e.summary), detail);
+    }
+    let (audience, audience_from_env) = match raw.audience {
+        Some(a) => (a, false),
+        None => match env(ENV_AUDIENCE) {
+            Some(a) => (a, true),
+            None => (template::DEFAULT_AUDIENCE.to_owned(), false),
+        },
+    };
+    if let Err(e) = template::validate_audience(&audience) {
+        let detail = if audience_from_env {
+            format!("{} (from the environment variable {ENV_AUDIENCE})", e.detail)
+        } else {
+            e.detail
+        };
+        r.error(AttributePath::attr("oidc_audience"), &cap(&e.summary), detail);
+    }
+    if raw.default_tags.len() > template::MAX_TAGS {
+        r.error(
+            AttributePath::attr("default_tags"),
+            "Too many default tags",
+            format!(
+                "{} default tags; AWS allows at most {} tags on a stack and on IAM roles.",
+                raw.default_tags.len(),
+                template::MAX_TAGS
+            ),
+        );
+    }
+    for (key, value) in &raw.default_tags {
+        if let Err(e) = template::validate_tag(key, value) {
+            r.error(
+                AttributePath::attr("default_tags").key(key.clone()),
+                &cap(&e.summary),
+                e.detail,
+            );
+        }
+    }
+
+    if r.diagnostics.has_errors() {
+        return Err(r.diagnostics);
+    }
+    if !r.unknown.is_empty() {
+        return Ok(Parsed::Deferred(r.unknown));
+    }
+    Ok(Parsed::Ready(Box::new(ProviderSettings {
+        aws,
+        issuer_url,
+        audience,
+        default_tags: raw.default_tags,
+        wait: wait_config(env),
+    })))
+}
+
+/// Stack waits: first poll delay from [`ENV_POLL_INTERVAL_MS`] (default 0.5 s), growing to 8 s.
+fn wait_config(env: Env<'_>) -> WaitConfig {
+    let initial = env(ENV_POLL_INTERVAL_MS)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|ms| Duration::from_millis(ms.clamp(10, 60_000)))
+        .unwrap_or(DEFAULT_POLL_INTERVAL);
+    let timeout = env(ENV_WAIT_TIMEOUT_SECS)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.clamp(1, 6 * 3600)))
+        .unwrap_or(DEFAULT_WAIT_TIMEOUT);
+    WaitConfig {
+        timeout,
+        backoff: Backoff {
+            initial,
+            max: MAX_POLL_INTERVAL.max(initial),
+            multiplier: 1.6,
+        },
+        ..WaitConfig::default()
+    }
+}
+
+/// An AWS setting that cannot work, pointing at its attribute (`endpoints.iam` → the `iam`
+/// attribute of the `endpoints` block).
+pub fn config_error(e: ConfigError) -> Diagnostic {
+    let mut path = AttributePath::root();
+    for step in e.field.split('.') {
+        path = path.attribute(step);
+    }
+    Diagnostic::error("Invalid provider setting", format!("`{}`: {}.", e.field, e.reason)).at(path)
+}
+
+fn cap(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn config(fields: &[(&str, Value)]) -> Value {
+        let mut object = Value::object([
+            ("region", Value::Null),
+            ("profile", Value::Null),
+            ("oidc_issuer_url", Value::Null),
+            ("oidc_audience", Value::Null),
+            ("default_tags", Value::Null),
+            ("assume_role", Value::Null),
+            ("endpoints", Value::Null),
+        ]);
+        for (k, v) in fields {
+            object.set_attribute(k, v.clone());
+        }
+        object
+    }
+
+    fn ready(p: Result<Parsed, Diagnostics>) -> ProviderSettings {
+        match p {
+            Ok(Parsed::Ready(s)) => *s,
+            Ok(Parsed::Deferred(u)) => panic!("deferred: {u:?}"),
+            Err(d) => panic!("{d:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_and_env_fallbacks() {
+        let s = ready(parse(&config(&[]), &no_env));
+        assert_eq!(s.aws.region, "us-east-1");
+        assert_eq!(s.issuer_url, None);
+        assert_eq!(s.audience, "sts.amazonaws.com");
+        assert_eq!(s.wait.backoff.initial, DEFAULT_POLL_INTERVAL);
+
+        let env = |name: &str| match name {
+            ENV_ISSUER_URL => Some("https://oidc.example.com".to_owned()),
+            ENV_AUDIENCE => Some("localops".to_owned()),
+            ENV_POLL_INTERVAL_MS => Some("200".to_owned()),
+            _ => None,
+        };
+        let s = ready(parse(&config(&[]), &env));
+        assert_eq!(s.issuer_url.as_deref(), Some("https://oidc.example.com"));
+        assert_eq!(s.audience, "localops");
+        assert_eq!(s.wait.backoff.initial, Duration::from_millis(200));
+
+        // The block wins over the environment.
+        let s = ready(parse(
+            &config(&[("oidc_issuer_url", "https://other.example.com".into())]),
+            &env,
+        ));
+        assert_eq!(s.issuer_url.as_deref(), Some("https://other.example.com"));
+    }
+
+    #[test]
+    fn blocks_are_read() {
+        let s = ready(parse(
+            &config(&[
+                (
+                    "endpoints",
+                    Value::object([
+                        ("cloudformation", Value::from("http://127.0.0.1:5000")),
+                        ("iam", Value::Null),
+                        ("sts", Value::from("http://127.0.0.1:5000")),
+                    ]),
+                ),
+                (
+                    "assume_role",
+                    Value::object([
+                        ("role_arn", Value::from("arn:aws:iam::123456789012:role/x")),
+                        ("external_id", Value::from("abc")),
+                        ("session_name", Value::Null),
+                        ("duration_seconds", Value::from(900)),
+                    ]),
+                ),
+                (
+                    "default_tags",
+                    Value::Map(BTreeMap::from([("team".to_owned(), Value::from("ops"))])),
+                ),
+            ]),
+            &no_env,
+        ));
+        assert_eq!(
+            s.aws.endpoints.cloudformation.as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(s.aws.endpoints.iam, None);
+        let role = s.aws.assume_role.unwrap();
+        assert_eq!(role.duration_seconds, Some(900));
+        assert_eq!(s.default_tags.get("team").map(String::as_str), Some("ops"));
+    }
+
+    #[test]
+    fn errors_point_at_attributes() {
+        let d = parse(
+            &config(&[
+                (
+                    "endpoints",
+                    Value::object([
+                        ("cloudformation", Value::Null),
+                        ("iam", Value::from("localhost:5000")),
+                        ("sts", Value::Null),
+                    ]),
+                ),
+                ("oidc_issuer_url", "http://oidc.example.com".into()),
+            ]),
+            &no_env,
+        )
+        .err()
+        .unwrap();
+        let paths: Vec<String> = d
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(paths, ["endpoints.iam", "oidc_issuer_url"]);
+
+        let d = parse(
+            &config(&[(
+                "default_tags",
+                Value::Map(BTreeMap::from([("aws:x".to_owned(), Value::from("y"))])),
+            )]),
+            &no_env,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            d.iter().next().unwrap().attribute.as_ref().unwrap().to_string(),
+            "default_tags[\"aws:x\"]"
+        );
+    }
+
+    #[test]
+    fn unknown_values_defer() {
+        match parse(&config(&[("region", Value::Unknown)]), &no_env) {
+            Ok(Parsed::Deferred(paths)) => assert_eq!(paths, ["region"]),
+            _ => panic!("expected deferral"),
+        }
+        match parse(&config(&[("endpoints", Value::Unknown)]), &no_env) {
+            Ok(Parsed::Deferred(paths)) => assert_eq!(paths, ["endpoints"]),
+            _ => panic!("expected deferral"),
+        }
+    }
+
+    #[tokio::test]
+    async fn configure_is_offline_and_require_explains() {
+        let settings = Settings::new();
+        assert!(settings.require().is_err());
+        let d = settings
+            .configure_with(&config(&[("region", Value::Unknown)]), &no_env)
+            .await;
+        assert!(d.is_empty());
+        let e = settings.require().unwrap_err();
+        assert!(e.detail.contains("region"), "{}", e.detail);
+        let d = settings.configure_with(&config(&[]), &no_env).await;
+        assert!(d.is_empty());
+        // Building clients needs no credentials and no network.
+        assert!(settings.aws().await.is_ok());
+    }
+}

@@ -10,6 +10,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 runs="${RUNS:-15}"
+# No version checks against the network, and no cloud credentials lookups: this is a local benchmark.
+export CHECKPOINT_DISABLE=1 AWS_EC2_METADATA_DISABLED=true
 work="$root/target/bench/plan_vs_null"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 mkdir -p "$work"

@@ -58,11 +58,11 @@ pub fn serve(provider: impl Provider, options: ServeOptions) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    if !options.debug {
-        if let Err(message) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok()) {
-            eprintln!("{message}");
-            return ExitCode::FAILURE;
-        }
+    if !options.debug
+        && let Err(message) = negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok())
+    {
+        eprintln!("{message}");
+        return ExitCode::FAILURE;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

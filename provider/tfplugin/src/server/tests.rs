@@ -17,7 +17,11 @@ struct SlowResource;
 fn schema() -> Schema {
     Schema::new(
         Block::new()
-            .attribute(Attribute::new("name", Type::String).required().requires_replace())
+            .attribute(
+                Attribute::new("name", Type::String)
+                    .required()
+                    .requires_replace(),
+            )
             .attribute(Attribute::new("size", Type::Number).optional())
             .attribute(Attribute::new("id", Type::String).computed()),
     )
@@ -25,7 +29,11 @@ fn schema() -> Schema {
 }
 
 fn object(name: &str, id: Value) -> Value {
-    Value::object([("name", Value::from(name)), ("size", Value::Null), ("id", id)])
+    Value::object([
+        ("name", Value::from(name)),
+        ("size", Value::Null),
+        ("id", id),
+    ])
 }
 
 #[async_trait]
@@ -46,7 +54,11 @@ impl Resource for SlowResource {
     }
 
     async fn create(&self, ctx: &Context, change: Change) -> ApplyOutcome {
-        let name = change.planned_state.attribute("name").cloned().unwrap_or_default();
+        let name = change
+            .planned_state
+            .attribute("name")
+            .cloned()
+            .unwrap_or_default();
         if name == Value::from("unknown") {
             return ApplyOutcome::ok(change.planned_state);
         }
@@ -197,8 +209,15 @@ async fn plan_reports_replacement_and_carries_private_state() {
         .await
         .unwrap()
         .into_inner();
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
-    assert_eq!(response.requires_replace, vec![path_to_proto(&AttributePath::attr("name"))]);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    assert_eq!(
+        response.requires_replace,
+        vec![path_to_proto(&AttributePath::attr("name"))]
+    );
     assert_eq!(response.planned_private, b"planned");
     let planned = undynamic(response.planned_state);
     assert_eq!(planned.attribute("id"), Some(&Value::Unknown));
@@ -312,22 +331,54 @@ async fn state_upgrade_reads_json_and_refuses_flatmap_and_future_versions() {
         }
     };
     let json = br#"{"name":"a","size":12345678901234567890123,"id":"x","gone":1}"#.to_vec();
-    let response = upgrade(1, pb::RawState { json: json.clone(), flatmap: Default::default() }).await;
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let response = upgrade(
+        1,
+        pb::RawState {
+            json: json.clone(),
+            flatmap: Default::default(),
+        },
+    )
+    .await;
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
     let state = undynamic(response.upgraded_state);
     assert_eq!(
         state.attribute("size"),
         Some(&Value::Number("12345678901234567890123".parse().unwrap()))
     );
 
-    let response = upgrade(2, pb::RawState { json: json.clone(), flatmap: Default::default() }).await;
+    let response = upgrade(
+        2,
+        pb::RawState {
+            json: json.clone(),
+            flatmap: Default::default(),
+        },
+    )
+    .await;
     assert!(response.diagnostics[0].summary.contains("newer"));
 
-    let response = upgrade(0, pb::RawState { json, flatmap: Default::default() }).await;
+    let response = upgrade(
+        0,
+        pb::RawState {
+            json,
+            flatmap: Default::default(),
+        },
+    )
+    .await;
     assert_eq!(response.diagnostics[0].summary, "Unsupported state version");
 
     let flatmap = [("name".to_owned(), "a".to_owned())].into_iter().collect();
-    let response = upgrade(1, pb::RawState { json: Vec::new(), flatmap }).await;
+    let response = upgrade(
+        1,
+        pb::RawState {
+            json: Vec::new(),
+            flatmap,
+        },
+    )
+    .await;
     assert!(response.diagnostics[0].detail.contains("flatmap"));
 }
 
@@ -343,7 +394,10 @@ async fn apply_rejects_unknowns_in_new_state_and_import_works() {
         .unwrap()
         .into_inner();
     assert!(response.diagnostics[0].detail.contains("unknown values"));
-    assert_eq!(undynamic(response.new_state).attribute("id"), Some(&Value::Null));
+    assert_eq!(
+        undynamic(response.new_state).attribute("id"),
+        Some(&Value::Null)
+    );
 
     let response = server
         .import_resource_state(Request::new(pb::import_resource_state::Request {
@@ -363,7 +417,10 @@ async fn apply_rejects_unknowns_in_new_state_and_import_works() {
 
 #[test]
 fn diagnostics_carry_attribute_paths() {
-    let path = AttributePath::attr("rule").index(2).attribute("tags").key("Name");
+    let path = AttributePath::attr("rule")
+        .index(2)
+        .attribute("tags")
+        .key("Name");
     let proto = diagnostic_to_proto(Diagnostic::error("s", "d").at(path));
     use pb::attribute_path::step::Selector;
     let steps: Vec<Selector> = proto

@@ -35,8 +35,8 @@ use localops_aws::{CancellationToken, ErrorClass, StackError, StackSpec, UpdateO
 use localops_domain::template::{self, DEFAULT_MAX_SESSION_DURATION};
 use tfplugin::{
     ApplyOutcome, Attribute, AttributePath, Block, Change, Context, Diagnostic, Diagnostics,
-    ImportOutcome, IntoValue, MaybeUnknown, ObjectReader, Plan, ReadOutcome, Resource, Schema, Stored, Type,
-    Value, ValueError, async_trait,
+    ImportOutcome, IntoValue, MaybeUnknown, ObjectReader, Plan, ReadOutcome, Resource, Schema,
+    Stored, Type, Value, ValueError, async_trait,
 };
 
 use self::desired::{Desired, merge_tags, parse_bundle, partition_of, template_diagnostic};
@@ -318,9 +318,10 @@ fn applied_state(live: &Live, planned: &Value, settings: &ProviderSettings) -> V
             state.set_attribute(name, value.clone());
         }
     }
-    if let (Some(Value::String(planned_trust)), Some(Value::String(live_trust))) =
-        (planned.attribute("trust_policy"), state.attribute("trust_policy"))
-        && policy_json::same_document(planned_trust, live_trust)
+    if let (Some(Value::String(planned_trust)), Some(Value::String(live_trust))) = (
+        planned.attribute("trust_policy"),
+        state.attribute("trust_policy"),
+    ) && policy_json::same_document(planned_trust, live_trust)
     {
         let planned_trust = planned_trust.clone();
         state.set_attribute("trust_policy", Value::String(planned_trust));
@@ -328,7 +329,11 @@ fn applied_state(live: &Live, planned: &Value, settings: &ProviderSettings) -> V
     state
 }
 
-async fn delete_and_wait(aws: &Aws, stack_id: &str, cancel: &CancellationToken) -> Result<(), StackError> {
+async fn delete_and_wait(
+    aws: &Aws,
+    stack_id: &str,
+    cancel: &CancellationToken,
+) -> Result<(), StackError> {
     aws.stacks.delete_stack(stack_id, cancel).await?;
     aws.stacks.wait_for_terminal(stack_id, cancel).await?;
     Ok(())
@@ -410,13 +415,18 @@ impl AwsConnectionResource {
             tracing::info!(role = %role.name, "restoring the role's trust policy");
             iam.put_trust_policy(&role.name, &trust, cancel)
                 .await
-                .map_err(|e| errors::iam_error(&format!("restoring the trust policy of {}", role.name), &e))?;
+                .map_err(|e| {
+                    errors::iam_error(&format!("restoring the trust policy of {}", role.name), &e)
+                })?;
         }
         if role.max_session_duration != Some(desired.max_session_duration) {
             iam.update_max_session_duration(&role.name, desired.max_session_duration, cancel)
                 .await
                 .map_err(|e| {
-                    errors::iam_error(&format!("restoring the session duration of {}", role.name), &e)
+                    errors::iam_error(
+                        &format!("restoring the session duration of {}", role.name),
+                        &e,
+                    )
                 })?;
         }
         let expected: BTreeSet<String> = desired
@@ -432,7 +442,9 @@ impl AwsConnectionResource {
         for arn in attached.difference(&expected) {
             iam.detach_policy(&role.name, arn, cancel)
                 .await
-                .map_err(|e| errors::iam_error(&format!("detaching {arn} from {}", role.name), &e))?;
+                .map_err(|e| {
+                    errors::iam_error(&format!("detaching {arn} from {}", role.name), &e)
+                })?;
         }
         Ok(())
     }
@@ -476,9 +488,10 @@ impl AwsConnectionResource {
         }
     }
 
-    fn prepare(&self, planned: &Value) -> Result<(ProviderSettings, Desired), Diagnostics> {
+    /// Settings and the connection as configured (everything is known at apply).
+    fn prepare(&self, config: &Value) -> Result<(ProviderSettings, Desired), Diagnostics> {
         let settings = self.settings.require()?;
-        let args = Args::read(planned).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+        let args = Args::read(config).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
         match args.desired(&settings) {
             Ok(Some(desired)) => Ok((settings, desired)),
             Ok(None) => Err(Diagnostic::error(
@@ -606,7 +619,9 @@ impl Resource for AwsConnectionResource {
         };
         plan.set(
             "oidc_provider_arn",
-            oidc_provider_arn.clone().map_or(Value::Unknown, Value::String),
+            oidc_provider_arn
+                .clone()
+                .map_or(Value::Unknown, Value::String),
         );
         let trust = match (&desired, &oidc_provider_arn) {
             (Some(d), Some(arn)) => {
@@ -629,7 +644,10 @@ impl Resource for AwsConnectionResource {
             },
         );
         // The status changes only when something does.
-        plan.set("status", prior.attribute("status").cloned().unwrap_or(Value::Null));
+        plan.set(
+            "status",
+            prior.attribute("status").cloned().unwrap_or(Value::Null),
+        );
         if prior.is_null() || plan.planned != prior {
             plan.set_unknown("status");
         }
@@ -644,7 +662,7 @@ impl Resource for AwsConnectionResource {
     }
 
     async fn create(&self, ctx: &Context, change: Change) -> ApplyOutcome {
-        let (settings, desired) = match self.prepare(&change.planned_state) {
+        let (settings, desired) = match self.prepare(&change.config) {
             Ok(p) => p,
             Err(diagnostics) => {
                 return ApplyOutcome {
@@ -667,7 +685,8 @@ impl Resource for AwsConnectionResource {
             Ok(id) => id,
             Err(d) => return ApplyOutcome::failed(Value::Null, d),
         };
-        let partial = |status: &str| partial_state(&change.planned_state, &stack_id, &spec.name, status);
+        let partial =
+            |status: &str| partial_state(&change.planned_state, &stack_id, &spec.name, status);
         match aws.stacks.wait_for_terminal(&stack_id, cancel).await {
             Ok(_) => {}
             Err(StackError::Failed(failure)) if failure.status == "ROLLBACK_COMPLETE" => {
@@ -685,7 +704,11 @@ impl Resource for AwsConnectionResource {
                         diagnostics,
                     },
                     Err(e) => {
-                        diagnostics.push(errors::stack_error("deleting the failed", &spec.name, &e));
+                        diagnostics.push(errors::stack_error(
+                            "deleting the failed",
+                            &spec.name,
+                            &e,
+                        ));
                         ApplyOutcome {
                             new_state: partial(&failure.status),
                             private: Vec::new(),
@@ -724,7 +747,7 @@ impl Resource for AwsConnectionResource {
 
     async fn update(&self, ctx: &Context, change: Change) -> ApplyOutcome {
         let prior = change.prior_state.clone();
-        let (settings, desired) = match self.prepare(&change.planned_state) {
+        let (settings, desired) = match self.prepare(&change.config) {
             Ok(p) => p,
             Err(diagnostics) => {
                 return ApplyOutcome {
@@ -751,11 +774,21 @@ impl Resource for AwsConnectionResource {
                 if let Err(e) = aws.stacks.wait_for_terminal(&stack_id, cancel).await {
                     let diagnostics = Diagnostics::from(errors::stack_error(what, &spec.name, &e));
                     return self
-                        .read_back(&aws, &stack_id, &prior, &settings, cancel, prior.clone(), diagnostics)
+                        .read_back(
+                            &aws,
+                            &stack_id,
+                            &prior,
+                            &settings,
+                            cancel,
+                            prior.clone(),
+                            diagnostics,
+                        )
                         .await;
                 }
             }
-            Err(e) => return ApplyOutcome::failed(prior, errors::stack_error(what, &spec.name, &e)),
+            Err(e) => {
+                return ApplyOutcome::failed(prior, errors::stack_error(what, &spec.name, &e));
+            }
         }
         let live = match live::read(&aws, &stack_id, cancel, true).await {
             Ok(Some(live)) => live,
@@ -764,7 +797,9 @@ impl Resource for AwsConnectionResource {
                     Value::Null,
                     Diagnostic::error(
                         "The connection stack disappeared",
-                        format!("Stack {stack_id} was deleted outside Terraform during the update."),
+                        format!(
+                            "Stack {stack_id} was deleted outside Terraform during the update."
+                        ),
                     ),
                 );
             }
@@ -777,7 +812,11 @@ impl Resource for AwsConnectionResource {
                 .update_termination_protection(&stack_id, desired.termination_protection, cancel)
                 .await
         {
-            diagnostics.push(errors::stack_error("changing termination protection of", &spec.name, &e));
+            diagnostics.push(errors::stack_error(
+                "changing termination protection of",
+                &spec.name,
+                &e,
+            ));
         }
         if let Err(d) = self.repair(&aws, &desired, &live, cancel).await {
             diagnostics.push(d);
@@ -801,7 +840,9 @@ impl Resource for AwsConnectionResource {
             Err(d) => return d.into(),
         };
         let stack_name = known_string(prior, "stack_name").unwrap_or_default();
-        let Some(stack_id) = known_string(prior, "id").or_else(|| Some(stack_name.clone()).filter(|s| !s.is_empty())) else {
+        let Some(stack_id) = known_string(prior, "id")
+            .or_else(|| Some(stack_name.clone()).filter(|s| !s.is_empty()))
+        else {
             return Diagnostics::new();
         };
         let cancel = ctx.cancellation_token();
@@ -903,7 +944,9 @@ impl Resource for AwsConnectionResource {
         let stack = &live.stack;
         let is_connection = stack.name.starts_with(template::STACK_NAME_PREFIX)
             && stack.parameters.contains_key(template::parameter::SUBJECT)
-            && stack.parameters.contains_key(template::parameter::ROLE_NAME);
+            && stack
+                .parameters
+                .contains_key(template::parameter::ROLE_NAME);
         if !is_connection {
             return ImportOutcome::error(Diagnostic::error(
                 "Not a LocalOps connection stack",
@@ -944,9 +987,15 @@ impl Resource for AwsConnectionResource {
                     None
                 }
             },
-            Err(e) => return ImportOutcome::error(errors::stack_error("importing", &stack.name, &e)),
+            Err(e) => {
+                return ImportOutcome::error(errors::stack_error("importing", &stack.name, &e));
+            }
         };
-        let state = live::state(&live, Arguments::Import(permission_set), &settings.default_tags);
+        let state = live::state(
+            &live,
+            Arguments::Import(permission_set),
+            &settings.default_tags,
+        );
         ImportOutcome {
             imported: vec![Stored {
                 state,

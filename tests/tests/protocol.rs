@@ -195,6 +195,7 @@ resource "tfplugintest_echo" "x" {
   names    = ["z", "y"]
   anything = { list = [1, 2], text = "t" }
   secret   = "hush"
+  password_wo = "never stored"
   single   = { text = "s" }
   list     = [{ text = "l0" }, { count = 2 }]
   set      = [{ text = "s1" }, { text = "s2" }]
@@ -235,6 +236,9 @@ fn every_value_shape_round_trips_exactly() {
     assert_eq!(state["block_map"]["m"]["text"], "bm");
     assert_eq!(state["block_group"]["text"], Value::Null);
     assert_eq!(state["id"], "echo-1");
+    // Write-only values reach the provider but never state.
+    assert_eq!(state["password_wo"], Value::Null);
+    assert!(!ws.show_json(&[]).to_string().contains("never stored"));
     let second = ws.plan_detailed();
     assert_eq!(
         second.code(),

@@ -24,6 +24,10 @@ pub(crate) fn initial_plan(
     proposed: &Value,
     config: &Value,
 ) -> InitialPlan {
+    // Write-only values are never stored, so they cannot be a difference from prior state.
+    let mut proposed = proposed.clone();
+    clear_write_only(&block.attributes, &block.blocks, &mut proposed);
+    let proposed = &proposed;
     if proposed.is_null() {
         return InitialPlan {
             planned: Value::Null,
@@ -202,6 +206,44 @@ fn collect_replacements(
     }
 }
 
+/// Write-only attributes reach the provider in configuration but must be null in every plan
+/// and state it returns (Terraform rejects anything else), so the layer clears them.
+pub(crate) fn clear_write_only(
+    attributes: &[Attribute],
+    blocks: &[crate::schema::NestedBlock],
+    value: &mut Value,
+) {
+    let Value::Object(fields) = value else {
+        return;
+    };
+    for attribute in attributes {
+        let Some(field) = fields.get_mut(&attribute.name) else {
+            continue;
+        };
+        if attribute.write_only {
+            *field = Value::Null;
+        } else if let AttributeType::Nested(_, nested) = &attribute.ty {
+            for_each_object(field, &mut |object| clear_write_only(nested, &[], object));
+        }
+    }
+    for block in blocks {
+        if let Some(field) = fields.get_mut(&block.name) {
+            for_each_object(field, &mut |object| {
+                clear_write_only(&block.block.attributes, &block.block.blocks, object)
+            });
+        }
+    }
+}
+
+fn for_each_object(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    match value {
+        Value::Object(_) => f(value),
+        Value::List(items) | Value::Set(items) => items.iter_mut().for_each(f),
+        Value::Map(items) => items.values_mut().for_each(f),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +414,43 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(paths, ["name", "network.cidr"]);
+    }
+
+    #[test]
+    fn write_only_attributes_are_cleared_at_every_depth() {
+        let attributes = vec![
+            Attribute::new("password", Type::String)
+                .optional()
+                .write_only(),
+            Attribute::nested(
+                "login",
+                ObjectNesting::List,
+                vec![
+                    Attribute::new("token", Type::String)
+                        .optional()
+                        .write_only(),
+                ],
+            )
+            .optional(),
+        ];
+        let mut value = Value::object([
+            ("password", Value::from("p")),
+            (
+                "login",
+                Value::List(vec![Value::object([("token", Value::from("t"))])]),
+            ),
+        ]);
+        clear_write_only(&attributes, &[], &mut value);
+        assert_eq!(
+            value,
+            Value::object([
+                ("password", Value::Null),
+                (
+                    "login",
+                    Value::List(vec![Value::object([("token", Value::Null)])])
+                ),
+            ])
+        );
     }
 
     #[test]

@@ -89,6 +89,12 @@ impl Resource for Echo {
                 )
                 .attribute(Attribute::new("warn", Type::String).optional())
                 .attribute(
+                    Attribute::new("password_wo", Type::String)
+                        .optional()
+                        .sensitive()
+                        .write_only(),
+                )
+                .attribute(
                     Attribute::nested("single", ObjectNesting::Single, leaf_attributes())
                         .optional(),
                 )

@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status};
 use crate::context::Context;
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
 use crate::path::{AttributePath, PathStep};
-use crate::plan::initial_plan;
+use crate::plan::{clear_write_only, initial_plan};
 use crate::proto::tfplugin6 as pb;
 use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::{Change, DataSource, Plan, Resource, Stored};
@@ -261,6 +261,7 @@ fn null_unknowns(value: Value) -> Value {
 /// Checks and encodes a state a resource returned; state must be wholly known.
 fn finish_state(
     value: &Value,
+    schema: &Schema,
     ty: &Type,
     diagnostics: &mut Diagnostics,
 ) -> Option<pb::DynamicValue> {
@@ -271,6 +272,7 @@ fn finish_state(
             return None;
         }
     };
+    clear_write_only(&schema.block.attributes, &schema.block.blocks, &mut value);
     if !value.is_fully_known() {
         diagnostics.push(provider_bug(
             "The provider returned a state with unknown values".to_owned(),
@@ -569,7 +571,8 @@ impl pb::provider_server::Provider for ProviderServer {
             match upgraded {
                 Ok(value) => {
                     let mut diagnostics = Diagnostics::new();
-                    let upgraded_state = finish_state(&value, &entry.ty, &mut diagnostics);
+                    let upgraded_state =
+                        finish_state(&value, &entry.schema, &entry.ty, &mut diagnostics);
                     pb::upgrade_resource_state::Response {
                         upgraded_state,
                         diagnostics: diagnostics_to_proto(diagnostics),
@@ -635,6 +638,7 @@ impl pb::provider_server::Provider for ProviderServer {
             let mut diagnostics = outcome.diagnostics;
             let new_state = finish_state(
                 &outcome.state.unwrap_or(Value::Null),
+                &entry.schema,
                 &entry.ty,
                 &mut diagnostics,
             );
@@ -693,9 +697,14 @@ impl pb::provider_server::Provider for ProviderServer {
             };
             entry.resource.modify_plan(&self.context(), &mut plan).await;
             let mut diagnostics = plan.diagnostics;
-            let planned_state = match conform(&plan.planned, &entry.ty)
-                .and_then(|planned| encode(&planned, &entry.ty))
-            {
+            let planned_state = match conform(&plan.planned, &entry.ty).and_then(|mut planned| {
+                clear_write_only(
+                    &entry.schema.block.attributes,
+                    &entry.schema.block.blocks,
+                    &mut planned,
+                );
+                encode(&planned, &entry.ty)
+            }) {
                 Ok(encoded) => Some(encoded),
                 Err(d) => {
                     diagnostics.push(d);
@@ -758,7 +767,7 @@ impl pb::provider_server::Provider for ProviderServer {
                 };
                 (outcome.new_state, outcome.private, outcome.diagnostics)
             };
-            let new_state = finish_state(&new_state, &entry.ty, &mut diagnostics);
+            let new_state = finish_state(&new_state, &entry.schema, &entry.ty, &mut diagnostics);
             pb::apply_resource_change::Response {
                 new_state,
                 private,
@@ -785,7 +794,8 @@ impl pb::provider_server::Provider for ProviderServer {
                 .imported
                 .into_iter()
                 .filter_map(|stored| {
-                    let state = finish_state(&stored.state, &entry.ty, &mut diagnostics)?;
+                    let state =
+                        finish_state(&stored.state, &entry.schema, &entry.ty, &mut diagnostics)?;
                     Some(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name.clone(),
                         state: Some(state),
@@ -838,7 +848,7 @@ impl pb::provider_server::Provider for ProviderServer {
                 Err(d) => return response_with([d]),
             };
             let (state, mut diagnostics) = entry.data_source.read(&self.context(), &config).await;
-            let state = finish_state(&state, &entry.ty, &mut diagnostics);
+            let state = finish_state(&state, &entry.schema, &entry.ty, &mut diagnostics);
             pb::read_data_source::Response {
                 state,
                 diagnostics: diagnostics_to_proto(diagnostics),

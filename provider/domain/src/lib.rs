@@ -3,5 +3,6 @@
 //! and of the data under `templates/`, which is embedded at compile time.
 
 pub mod catalog;
+pub mod checks;
 pub mod permission_set;
 pub mod template;

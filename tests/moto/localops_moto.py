@@ -898,6 +898,17 @@ def _load_parameters(self: Any) -> None:
     _check_parameters(self._template.get("Parameters", {}) or {}, self.resolved_parameters)
 
 
+def _update_termination_protection(self: Any) -> Any:
+    """UpdateTerminationProtection, which moto 5.2.1 lacks (it answers 500): stores the flag
+    that DescribeStacks reports. DeleteStack still ignores it, as before."""
+    from moto.core.responses import ActionResult
+
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    enabled = str(self._get_param("EnableTerminationProtection")).lower() == "true"
+    stack.enable_termination_protection = enabled
+    return ActionResult({"StackId": stack.stack_id})
+
+
 # --------------------------------------------------------------------------------------------
 
 _ORIGINALS: dict[str, Any] = {}
@@ -940,4 +951,7 @@ def apply() -> None:
     Stack.update = _stack_update
     Stack.stack_resources = property(_stack_resources)
     cfn_models.CloudFormationBackend.delete_stack = _backend_delete_stack
+    from moto.cloudformation import responses as cfn_responses
+
+    cfn_responses.CloudFormationResponse.update_termination_protection = _update_termination_protection
     _APPLIED = True

@@ -6,10 +6,8 @@
 
 mod aws_connection_support;
 
-use aws_connection_support::{ACCOUNT, ISSUER, Setup, trust_conditions};
-
-#[allow(dead_code)]
-const _ISSUER: &str = ISSUER;
+use aws_connection_support::{ACCOUNT, Setup, trust_conditions};
+use localops_tests::terraform::planned_change;
 
 const HOST: &str = "oidc.localops.test/tenant";
 
@@ -148,4 +146,92 @@ fn create_update_drift_repair_recreate_and_destroy() {
     assert!(t.customer_policies().is_empty(), "{:?}", t.customer_policies());
     assert!(t.oidc_providers().is_empty(), "{:?}", t.oidc_providers());
     assert!(t.ws.state_list().is_empty());
+}
+
+#[test]
+fn import_by_cli_and_by_import_block_plans_nothing() {
+    let t = Setup::new("connection-import-source");
+    let extra = "  tags = { env = \"prod\" }\n  max_session_duration = 7200\n  role_name = \"acme-localops\"";
+    t.write(&connection(r#""s3", "sqs""#, extra));
+    t.ws.apply().assert_success();
+    let original = t.ws.state_values("localops_aws_connection.prod");
+    let stack_id = original["id"].as_str().unwrap().to_owned();
+
+    // `terraform import` by stack name, in a workspace that never saw the stack.
+    let ws = t.workspace("connection-import-cli");
+    aws_connection_support::write(&t.moto, &ws, &connection(r#""s3", "sqs""#, extra));
+    ws.run(&["apply", "-auto-approve", "-target=localops_permission_set.scoped"])
+        .assert_success();
+    ws.run(&["import", "localops_aws_connection.prod", "Ops-acme-prod"])
+        .assert_success()
+        .assert_contains(&["Import successful"]);
+    let plan = ws.plan_detailed();
+    assert_eq!(plan.code(), Some(0), "{plan}");
+    let imported = ws.state_values("localops_aws_connection.prod");
+    assert_eq!(imported, original);
+
+    // An `import` block, by stack id.
+    let ws = t.workspace("connection-import-block");
+    let config = format!(
+        "{}\nimport {{\n  to = localops_aws_connection.prod\n  id = \"{stack_id}\"\n}}\n",
+        connection(r#""s3", "sqs""#, extra)
+    );
+    aws_connection_support::write(&t.moto, &ws, &config);
+    let plan = ws.plan_json();
+    let change = planned_change(&plan, "localops_aws_connection.prod").expect("a planned change");
+    assert_eq!(change["actions"], serde_json::json!(["no-op"]), "{change:#}");
+    assert!(change["importing"].is_object(), "{change:#}");
+    ws.apply()
+        .assert_success()
+        .assert_contains(&["1 imported, 1 added, 0 changed, 0 destroyed"]);
+    assert_eq!(ws.plan_detailed().code(), Some(0));
+
+    // Importing a stack that does not exist fails clearly.
+    let other = t.workspace("connection-import-missing");
+    aws_connection_support::write(
+        &t.moto,
+        &other,
+        "resource \"localops_aws_connection\" \"x\" {\n  name = \"missing\"\n  subject = \"s\"\n}\n",
+    );
+    other
+        .run(&["import", "localops_aws_connection.x", "Ops-missing"])
+        .assert_failure()
+        .assert_contains(&["Connection stack not found", "Ops-missing"]);
+}
+
+#[test]
+fn termination_protection_keeps_the_stack_until_turned_off() {
+    let t = Setup::new("connection-termination");
+    let config = |protected: bool| {
+        format!(
+            "resource \"localops_aws_connection\" \"prod\" {{\n  name = \"acme-prod\"\n  \
+             subject = \"connection:acme-prod\"\n  termination_protection = {protected}\n}}\n"
+        )
+    };
+    t.write(&config(true));
+    t.ws.apply().assert_success();
+    let protected = t.aws(
+        "result = cfn.describe_stacks(StackName='Ops-acme-prod')['Stacks'][0]['EnableTerminationProtection']",
+    );
+    assert_eq!(protected, true);
+    // AdministratorAccess without a permission set.
+    let (_, attached, _) = t.role("LocalOps-acme-prod").unwrap();
+    assert_eq!(attached, ["arn:aws:iam::aws:policy/AdministratorAccess"]);
+
+    t.ws.destroy()
+        .assert_failure()
+        .assert_contains(&["termination protection", "termination_protection = false"]);
+    assert_eq!(t.ws.state_list(), ["localops_aws_connection.prod"]);
+    assert_eq!(t.stacks(), ["Ops-acme-prod"]);
+
+    t.write(&config(false));
+    let plan = t.ws.plan_detailed();
+    assert_eq!(plan.code(), Some(2), "{plan}");
+    plan.assert_contains(&["termination_protection"]);
+    t.ws.apply().assert_success();
+    assert_eq!(t.ws.plan_detailed().code(), Some(0));
+    t.ws.destroy().assert_success();
+    assert!(t.stacks().is_empty());
+    assert!(t.role_names().is_empty(), "{:?}", t.role_names());
+    assert!(t.oidc_providers().is_empty());
 }

@@ -36,6 +36,10 @@ const APP_PROTOCOL_VERSION: u32 = 6;
 /// exits anyway (Terraform kills plugins that take more than 2 s after Shutdown).
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
 
+/// States and plans of big resources can exceed gRPC's 4 MiB default message size, which
+/// would fail the call outright.
+const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     /// Registry address, e.g. `registry.terraform.io/localops/localops`; the key of the
@@ -185,7 +189,11 @@ async fn run(server: ProviderServer, options: ServeOptions) -> Result<(), String
         debug: options.debug,
     };
     let serving = tonic::transport::Server::builder()
-        .add_service(ProviderService::new(server.clone()))
+        .add_service(
+            ProviderService::new(server.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
         .add_service(plugin::grpc_controller_server::GrpcControllerServer::new(
             controller,
         ))

@@ -117,7 +117,8 @@ pub struct Change {
 }
 
 impl Change {
-    /// Reads the planned state (or, on delete, the prior state) into a typed model.
+    /// Reads the planned state into a typed model (on delete it is null: use
+    /// [`Change::prior`]).
     pub fn planned<T: FromValue>(&self) -> Result<T, Diagnostic> {
         T::from_value(&self.planned_state).map_err(Diagnostic::from)
     }

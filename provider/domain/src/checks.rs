@@ -24,9 +24,10 @@
 //! *Trust.* LocalOps' request is `sts:AssumeRoleWithWebIdentity` by the OIDC provider (a
 //! `Federated` principal) on the role's ARN, with the context STS builds from the token:
 //! `<issuer host+path>:aud`, `<issuer host+path>:sub` and `aws:FederatedProvider`. It must be
-//! allowed. The same request with another subject of the same issuer, another audience, another
-//! issuer's provider, or an AWS principal of another account must be denied (the confused-deputy
-//! guard), and the statement that lets LocalOps in must test the subject.
+//! allowed. The same request with another subject of the same issuer (made-up subjects, and
+//! every other subject the document's own conditions name), another audience, another issuer's
+//! provider, or an AWS principal of another account must be denied (the confused-deputy guard),
+//! and some Allow statement must test the subject.
 //!
 //! *Permissions.* Every action the permission set promises (its `required_actions`, wildcards
 //! expanded through the action catalog) is requested by the role's session on a representative
@@ -544,7 +545,9 @@ pub fn check_static(input: &StaticCheckInput) -> Vec<Finding> {
 }
 
 /// Checks what is deployed now (see the module documentation); `input` holds what the
-/// connection expects. Every finding says what is broken now.
+/// connection expects, built with the real account (the expected trust policy and ARNs name
+/// it). Every finding says what is broken now. SCPs, when known, come from `input.scps`; the
+/// boundary is the deployed one.
 pub fn check_live(input: &StaticCheckInput, deployed: &DeployedConnection) -> Vec<Finding> {
     let mut out = Vec::new();
     check_issuer(input, &mut out);

@@ -83,7 +83,8 @@ impl fmt::Display for DriftItem {
 }
 
 /// The differences between what `expected` defines and what is `deployed`; empty when they
-/// agree (documents compared by meaning: key order and whitespace do not matter).
+/// agree (documents compared by meaning: key order and whitespace do not matter). Build
+/// `expected` with the real account: its trust policy names the OIDC provider by account.
 pub fn drift(expected: &StaticCheckInput, deployed: &DeployedConnection) -> Vec<DriftItem> {
     let mut out = Vec::new();
     if deployed.role.is_none() {

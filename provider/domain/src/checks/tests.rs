@@ -305,14 +305,27 @@ fn trust_for_another_subject_denies_localops() {
         "connection:acme-staging",
     ))
     .unwrap();
-    let f = only_error(check_static(&input));
-    assert_eq!(f.field, CheckField::Subject);
+    // The role is now another connection's: LocalOps cannot use it, and that other
+    // connection's tokens can.
+    let findings = check_static(&input);
     assert_eq!(
-        f.summary,
-        "LocalOps cannot assume the role: the trust policy does not allow its token"
+        summaries(&findings),
+        [
+            "LocalOps cannot assume the role: the trust policy does not allow its token",
+            "the trust policy lets other subjects of the issuer assume the role",
+        ]
     );
+    let f = &findings[0];
+    assert_eq!(f.field, CheckField::Subject);
     assert!(f.detail.contains("StringEquals"), "{}", f.detail);
     assert!(f.detail.contains("oidc.localops.co:sub"), "{}", f.detail);
+    assert!(
+        findings[1]
+            .detail
+            .contains("lists \"connection:acme-staging\"; only"),
+        "{}",
+        findings[1].detail
+    );
 }
 
 #[test]
@@ -810,12 +823,16 @@ fn live_hand_edited_trust_is_detected() {
         "connection:acme-staging",
     ))
     .unwrap();
-    let f = only_error(check_live(&input, &deployed));
-    assert_eq!(f.field, CheckField::Subject);
+    let findings = check_live(&input, &deployed);
     assert_eq!(
-        f.summary,
-        "LocalOps cannot assume the role: the deployed trust policy does not allow its token"
+        summaries(&findings),
+        [
+            "LocalOps cannot assume the role: the deployed trust policy does not allow its token",
+            "the deployed trust policy lets other subjects of the issuer assume the role",
+        ]
     );
+    let f = &findings[0];
+    assert_eq!(f.field, CheckField::Subject);
     assert!(f.detail.contains("outside Terraform"), "{}", f.detail);
     let d = drift(&input, &deployed);
     assert_eq!(d.len(), 1, "{d:?}");
@@ -1285,4 +1302,42 @@ fn timing_of_a_full_check() {
     eprintln!(
         "check_static: scoped, all optional services, 3 regions, boundary + SCP, {actions} actions: {per_run:?} per run; admin default: {admin_run:?} per run"
     );
+}
+
+#[test]
+fn trust_listing_another_connections_subject_is_an_error() {
+    let mut input = admin_input();
+    input.trust_policy = trust_json(json!([web_statement(json!({
+        "StringEquals": {
+            format!("{HOST}:aud"): AUD,
+            format!("{HOST}:sub"): [SUB, "connection:globex-prod"]
+        }
+    }))]));
+    let f = only_error(check_static(&input));
+    assert_eq!(
+        f.summary,
+        "the trust policy lets other subjects of the issuer assume the role"
+    );
+    assert!(
+        f.detail.contains("also lists \"connection:globex-prod\""),
+        "{}",
+        f.detail
+    );
+}
+
+#[test]
+fn trust_without_sub_that_also_denies_localops_still_reports_the_missing_sub() {
+    let mut input = admin_input();
+    input.trust_policy = trust_json(json!([web_statement(
+        json!({"StringEquals": {format!("{HOST}:aud"): "another-audience"}})
+    )]));
+    let findings = check_static(&input);
+    assert_eq!(
+        summaries(&findings),
+        [
+            "LocalOps cannot assume the role: the trust policy does not allow its token",
+            "the trust policy does not test the subject (oidc.localops.co:sub): any identity of the issuer can assume the role",
+        ]
+    );
+    assert_eq!(findings[0].field, CheckField::Audience);
 }

@@ -160,14 +160,25 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
         ));
     }
 
-    // Other subjects of the same issuer (the confused-deputy guard).
+    // Other subjects of the same issuer (the confused-deputy guard): made-up ones, and every
+    // value the document's own conditions on the subject name.
+    let sub_key = format!("{host}:sub");
+    let document: Value = serde_json::from_str(setup.document).unwrap_or(Value::Null);
+    let (sub_tested, sub_values) = allow_condition_values(&document, &sub_key);
+    let listed_values: Vec<String> = sub_values
+        .iter()
+        .filter(|v| !v.contains(['*', '?']))
+        .cloned()
+        .collect();
     let subjects = distinct_probes(
         &input.subject,
         [
             format!("{}-other", input.subject),
             format!("other-{}", input.subject),
             "connection:someone-else".to_owned(),
-        ],
+        ]
+        .into_iter()
+        .chain(sub_values.iter().map(|v| fill_wildcards(v))),
     );
     let admitted: Vec<(String, Decision)> = subjects
         .into_iter()
@@ -185,10 +196,10 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
         .collect();
     if let Some((_, first)) = admitted.first() {
         let names: Vec<String> = admitted.iter().map(|(s, _)| format!("{s:?}")).collect();
-        let key = format!("{host}:sub");
+        let key = &sub_key;
         let stmt = first.deciding.as_ref();
         let ops = stmt
-            .map(|s| operators_on(&s.statement, &key))
+            .map(|s| operators_on(&s.statement, key))
             .unwrap_or_default();
         let by = stmt
             .map(statement_text)
@@ -215,10 +226,27 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
             let like = ops
                 .iter()
                 .any(|o| o.to_ascii_lowercase().contains("stringlike"));
+            let also: Vec<String> = admitted
+                .iter()
+                .filter(|(s, _)| listed_values.contains(s))
+                .map(|(s, _)| format!("{s:?}"))
+                .collect();
             let hint = if like {
                 format!(
                     "Its condition on {key} uses StringLike, whose * and ? match other subjects; \
                      use StringEquals with the exact subject {:?}.",
+                    input.subject
+                )
+            } else if !also.is_empty() {
+                let lists = if sub_values.contains(&input.subject) {
+                    "also lists"
+                } else {
+                    "lists"
+                };
+                format!(
+                    "Its condition on {key} {lists} {}; only {:?} is LocalOps' subject for this \
+                     connection, and any other subject belongs to another connection.",
+                    also.join(", "),
                     input.subject
                 )
             } else {
@@ -238,6 +266,20 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
                 ),
             ));
         }
+    } else if !sub_tested {
+        out.push(Finding::error(
+            CheckField::TrustPolicy,
+            format!(
+                "{noun} does not test the subject ({sub_key}): any identity of the issuer can \
+                 assume the role"
+            ),
+            format!(
+                "No Allow statement of {noun} has a condition on {sub_key}. Every connection of \
+                 every LocalOps customer gets tokens from {}; only a condition StringEquals \
+                 {sub_key} = {:?} keeps the others out.",
+                input.issuer_url, input.subject
+            ),
+        ));
     }
 
     // Other audiences.
@@ -356,13 +398,59 @@ fn allow_everything() -> Vec<NamedPolicy> {
         .unwrap_or_default()
 }
 
+/// Most probe values tried per claim.
+const MAX_PROBES: usize = 24;
+
 /// The probe values that differ from `actual`, without repeats, in order.
-fn distinct_probes<const N: usize>(actual: &str, probes: [String; N]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(N);
+fn distinct_probes(actual: &str, probes: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
     for p in probes {
+        if out.len() == MAX_PROBES {
+            break;
+        }
         if p != actual && !out.contains(&p) {
             out.push(p);
         }
     }
     out
+}
+
+fn fill_wildcards(s: &str) -> String {
+    s.replace('*', "localops").replace('?', "x")
+}
+
+/// Whether an Allow statement of the document has a condition on `key` (any operator, key
+/// compared case-insensitively), and the string values those conditions name, in order.
+fn allow_condition_values(document: &Value, key: &str) -> (bool, Vec<String>) {
+    let statements: Vec<&Value> = match document.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(obj @ Value::Object(_)) => vec![obj],
+        _ => Vec::new(),
+    };
+    let mut tested = false;
+    let mut values = Vec::new();
+    for st in statements {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let Some(ops) = st.get("Condition").and_then(Value::as_object) else {
+            continue;
+        };
+        for block in ops.values().filter_map(Value::as_object) {
+            for (k, v) in block {
+                if !k.eq_ignore_ascii_case(key) {
+                    continue;
+                }
+                tested = true;
+                match v {
+                    Value::String(s) => values.push(s.clone()),
+                    Value::Array(items) => {
+                        values.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    (tested, values)
 }

@@ -18,20 +18,21 @@ pub(crate) enum ActionPattern {
 pub(crate) struct PreparedAction<'a> {
     pub(crate) service: &'a str,
     pub(crate) name: Option<&'a str>,
+    /// Hash of `service`, for the per-policy action index.
+    pub(crate) service_hash: u64,
 }
 
 impl<'a> PreparedAction<'a> {
     /// Splits an already-lowercased action.
     pub(crate) fn new(lower: &'a str) -> PreparedAction<'a> {
-        match lower.split_once(':') {
-            Some((service, name)) => PreparedAction {
-                service,
-                name: Some(name),
-            },
-            None => PreparedAction {
-                service: lower,
-                name: None,
-            },
+        let (service, name) = match lower.split_once(':') {
+            Some((service, name)) => (service, Some(name)),
+            None => (lower, None),
+        };
+        PreparedAction {
+            service,
+            name,
+            service_hash: crate::hash::fnv1a(service),
         }
     }
 }
@@ -68,6 +69,15 @@ impl ActionPattern {
             service: Pattern::new(service),
             name: Pattern::new(name),
         })
+    }
+
+    /// The service prefix when it has no wildcard (lowercased); `None` for `*` or a
+    /// wildcard service.
+    pub(crate) fn exact_service(&self) -> Option<&str> {
+        match self {
+            ActionPattern::Any => None,
+            ActionPattern::Split { service, .. } => service.exact_text(),
+        }
     }
 
     /// Matches a prepared (lowercased) request action.

@@ -5,10 +5,12 @@
 //! text). A key may have several values (a multi-valued key such as `aws:TagKeys`). A key
 //! present with no value behaves as an absent key.
 
-use std::collections::BTreeMap;
+use crate::hash::fnv1a;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
+    hash: u64,
+    key_lower: String,
     key: String,
     values: Vec<String>,
 }
@@ -16,7 +18,8 @@ struct Entry {
 /// Condition keys and values of a request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
-    entries: BTreeMap<String, Entry>,
+    /// Sorted by (hash, lowercased key).
+    entries: Vec<Entry>,
 }
 
 impl Context {
@@ -37,9 +40,24 @@ impl Context {
         V: Into<String>,
     {
         let key = key.into();
+        let key_lower = key.to_lowercase();
+        let hash = fnv1a(&key_lower);
         let values = values.into_iter().map(Into::into).collect();
+        let entry = Entry {
+            hash,
+            key_lower,
+            key,
+            values,
+        };
+        match self.position(hash, &entry.key_lower) {
+            Ok(i) => self.entries[i] = entry,
+            Err(i) => self.entries.insert(i, entry),
+        }
+    }
+
+    fn position(&self, hash: u64, key_lower: &str) -> Result<usize, usize> {
         self.entries
-            .insert(key.to_lowercase(), Entry { key, values });
+            .binary_search_by(|e| (e.hash, e.key_lower.as_str()).cmp(&(hash, key_lower)))
     }
 
     /// Builder form of [`Context::insert`].
@@ -65,12 +83,27 @@ impl Context {
 
     /// Values of a key already lowercased.
     pub(crate) fn get_lower(&self, key_lower: &str) -> Option<&[String]> {
-        self.entries.get(key_lower).map(|e| e.values.as_slice())
+        self.get_hashed(fnv1a(key_lower), key_lower)
+    }
+
+    /// Values of a key already lowercased and hashed with [`fnv1a`].
+    pub(crate) fn get_hashed(&self, hash: u64, key_lower: &str) -> Option<&[String]> {
+        self.position(hash, key_lower)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|e| e.values.as_slice())
     }
 
     /// Removes a key; returns whether it was present.
     pub fn remove(&mut self, key: &str) -> bool {
-        self.entries.remove(&key.to_lowercase()).is_some()
+        let key_lower = key.to_lowercase();
+        match self.position(fnv1a(&key_lower), &key_lower) {
+            Ok(i) => {
+                self.entries.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Number of keys.
@@ -85,8 +118,10 @@ impl Context {
 
     /// Keys (as first written) and values, ordered by lowercased key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.entries
-            .values()
+        let mut sorted: Vec<&Entry> = self.entries.iter().collect();
+        sorted.sort_by(|a, b| a.key_lower.cmp(&b.key_lower));
+        sorted
+            .into_iter()
             .map(|e| (e.key.as_str(), e.values.as_slice()))
     }
 }
@@ -113,7 +148,16 @@ mod tests {
         let mut c = Context::new().with("k", "1");
         c.insert("K", "2");
         assert_eq!(c.get("k"), Some(&["2".to_owned()][..]));
+        assert_eq!(c.len(), 1);
         assert!(c.remove("K"));
+        assert!(!c.remove("K"));
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn equality_ignores_insertion_order() {
+        let a = Context::new().with("x", "1").with("y", "2");
+        let b = Context::new().with("y", "2").with("x", "1");
+        assert_eq!(a, b);
     }
 }

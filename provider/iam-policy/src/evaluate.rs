@@ -194,7 +194,7 @@ struct Pos<'a> {
     statement: &'a Statement,
 }
 
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct Scan<'a> {
     deny: Option<Pos<'a>>,
     allow: Option<(Pos<'a>, Option<PrincipalMatch>)>,
@@ -203,10 +203,13 @@ struct Scan<'a> {
 fn scan<'a>(layer: &Layer<'a>, req: &Prepared<'_>) -> Scan<'a> {
     let mut out = Scan::default();
     layer.policies.for_each(|pi, name, policy| {
-        for (si, stmt) in policy.statements.iter().enumerate() {
-            if out.deny.is_some() && stmt.effect == Effect::Allow {
+        for si in policy
+            .index
+            .candidates(req.action.service, req.action.service_hash)
+        {
+            let Some(stmt) = policy.statements.get(si) else {
                 continue;
-            }
+            };
             if out.deny.is_some() {
                 break;
             }
@@ -252,7 +255,13 @@ fn statement_ref(layer: PolicyLayer, pos: &Pos<'_>) -> StatementRef {
 fn near_misses(layer: &Layer<'_>, req: &Prepared<'_>) -> Vec<NearMiss> {
     let mut out: Vec<NearMiss> = Vec::new();
     layer.policies.for_each(|pi, name, policy| {
-        for (si, stmt) in policy.statements.iter().enumerate() {
+        for si in policy
+            .index
+            .candidates(req.action.service, req.action.service_hash)
+        {
+            let Some(stmt) = policy.statements.get(si) else {
+                continue;
+            };
             if stmt.effect != Effect::Allow || match_statement(stmt, req) != StmtMatch::Missed {
                 continue;
             }
@@ -331,11 +340,11 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
     });
     let is_aws = req.principal.principal_type() == Some(PrincipalType::Aws);
 
-    // Which layers apply.
-    let mut layers: Vec<Layer<'_>> = Vec::with_capacity(4);
+    // Which layers apply (at most four; kept on the stack).
+    let mut layers: [Option<Layer<'_>>; 4] = [None; 4];
     match trust {
         Some(t) if !is_aws => {
-            layers.push(t);
+            layers[0] = Some(t);
             let ignored: Vec<&str> = [
                 (!input.identity_policies.is_empty(), "identity policies"),
                 (
@@ -360,15 +369,16 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
                 ));
             }
         }
-        Some(t) => layers.extend([identity, t, boundary, scps]),
-        None => layers.extend([identity, boundary, scps]),
+        Some(t) => layers = [Some(identity), Some(t), Some(boundary), Some(scps)],
+        None => layers = [Some(identity), Some(boundary), Some(scps), None],
     }
-    layers.retain(|l| !l.policies.is_empty());
-
-    let scans: Vec<(Layer<'_>, Scan<'_>)> = layers.iter().map(|l| (*l, scan(l, &req))).collect();
+    let scans: [Option<(Layer<'_>, Scan<'_>)>; 4] = layers.map(|l| {
+        l.filter(|l| !l.policies.is_empty())
+            .map(|l| (l, scan(&l, &req)))
+    });
 
     // 1. Explicit deny anywhere.
-    for (layer, s) in &scans {
+    for (layer, s) in scans.iter().flatten() {
         if let Some(pos) = &s.deny {
             decision.kind = DecisionKind::ExplicitlyDenied;
             decision.reason = Reason::ExplicitDeny(layer.kind);
@@ -377,7 +387,7 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
         }
     }
 
-    let find = |kind: PolicyLayer| scans.iter().find(|(l, _)| l.kind == kind);
+    let find = |kind: PolicyLayer| scans.iter().flatten().find(|(l, _)| l.kind == kind);
     let allow_of = |kind: PolicyLayer| find(kind).and_then(|(_, s)| s.allow.as_ref());
     let present = |kind: PolicyLayer| find(kind).is_some();
 

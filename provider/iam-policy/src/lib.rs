@@ -26,9 +26,54 @@
 //! assert_eq!(decision.kind, DecisionKind::Allowed);
 //! ```
 //!
-//! The semantics follow AWS's documented evaluation logic; see the [`evaluate`] module
-//! documentation for the exact rules (same-account trust, boundaries, SCPs) and
-//! [`conditions`](crate::Decision) for condition operators.
+//! # Semantics
+//!
+//! The engine follows AWS's documented evaluation logic. The exact rules it implements:
+//!
+//! **Identity evaluation** (no trust policy): an applicable `Deny` in an identity policy,
+//! the permissions boundary or an SCP denies explicitly; otherwise SCPs (when given) must
+//! allow, an identity policy must allow, and the boundary (when given) must allow.
+//!
+//! **Role assumption** (a trust policy is given; it is the resource-based policy of the role
+//! `request.resource`):
+//! * a federated principal (the IAM OIDC/SAML provider of `sts:AssumeRoleWithWebIdentity` /
+//!   `sts:AssumeRoleWithSAML`) or a service principal is decided by the trust policy alone
+//!   (identity policies, boundaries and SCPs given anyway are ignored, with a note);
+//! * for an AWS principal, a `Deny` in any layer wins, SCPs must allow, and the trust policy
+//!   must allow (a trust policy must always allow explicitly). Then, following AWS's table
+//!   for resource-based policies within one account:
+//!   - same account, the allowing trust statement names the principal's own ARN (user,
+//!     role session, federated user): allowed; identity policies and the boundary do not
+//!     limit it;
+//!   - same account, it names the role whose session the principal is: identity policies do
+//!     not limit it, the permissions boundary does;
+//!   - it names the account (`111122223333` or `arn:aws:iam::111122223333:root`) or
+//!     everyone, or the principal is in another account (or the role's account is
+//!     unknown): the identity policies must allow too, and the boundary when given.
+//!
+//! `sts:GetCallerIdentity` is always allowed: it needs no permission and a `Deny` does not
+//! stop it.
+//!
+//! **Matching.** Actions: case-insensitive, `*` and `?`. Resources: `*`, or per ARN segment
+//! (a wildcard never crosses a colon of the first five segments; partition, service and
+//! region case-insensitive, account and resource case-sensitive); a request for resource
+//! `*` is matched only by `*`. Principals: exact (no wildcard but `"*"` alone, which, like
+//! `{"AWS": "*"}`, names everyone); an account names all its principals, a role ARN names
+//! the role and its sessions. `NotPrincipal` spares a principal only when every level it
+//! belongs to (account, role, session or user) is listed.
+//!
+//! **Conditions.** Operators ANDed, keys ANDed, values ORed (for negated operators: the
+//! request value matches none of the values). Absent key: positive operators false,
+//! negated operators true, `...IfExists` true, `ForAllValues:` true, `ForAnyValue:` false
+//! (true with `IfExists`); a key with an empty list counts as absent. A multi-valued key
+//! without a set qualifier matches when some value matches (negated: when none does). Key
+//! names are case-insensitive; JSON booleans and numbers are read as their text. ARN
+//! operators compare per segment; a value that is not an ARN matches nothing.
+//!
+//! **Policy variables** (`Version` `2012-10-17` only, in `Resource`/`NotResource` and in the
+//! values of String and ARN operators): a variable whose key is absent or multi-valued makes
+//! that value match nothing (never an empty string) unless a default is given
+//! (`${key, 'default'}`); substituted text and `${*}`, `${?}`, `${$}` are literal.
 
 mod action;
 mod arn;
@@ -37,6 +82,7 @@ mod context;
 mod decision;
 mod error;
 mod evaluate;
+mod hash;
 mod json;
 mod parse;
 mod policy;

@@ -98,10 +98,12 @@ pub(crate) fn policy(value: &Value) -> Result<Policy, PolicyError> {
             ));
         }
     };
+    let index = crate::policy::ActionIndex::build(&statements);
     Ok(Policy {
         version,
         id,
         statements,
+        index,
     })
 }
 
@@ -354,5 +356,36 @@ mod tests {
                 .contains("statement 0: Principal: not allowed"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use crate::Policy;
+
+    #[test]
+    fn action_index_keeps_document_order() {
+        let p = Policy::parse(
+            r#"{"Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "S3:Put*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+                {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"},
+                {"Effect": "Allow", "Action": ["s3:List*", "ec2:Describe*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "s?:GetObject", "Resource": "*"}
+            ]}"#,
+        )
+        .expect("valid");
+        let c = |s: &str| {
+            p.index
+                .candidates(s, crate::hash::fnv1a(s))
+                .collect::<Vec<usize>>()
+        };
+        let s3 = c("s3");
+        assert_eq!(s3, [0, 1, 3, 4, 5]);
+        let ec2 = c("ec2");
+        assert_eq!(ec2, [1, 2, 3, 4, 5]);
+        let other = c("kms");
+        assert_eq!(other, [1, 3, 5]);
     }
 }

@@ -86,6 +86,96 @@ pub struct Policy {
     pub(crate) version: Option<String>,
     pub(crate) id: Option<String>,
     pub(crate) statements: Vec<Statement>,
+    pub(crate) index: ActionIndex,
+}
+
+/// Which statements can match an action of a given service, built at parse time so that an
+/// evaluation skips statements about other services.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ActionIndex {
+    /// (hash, lowercased service prefix) -> indices of statements naming it (ascending),
+    /// sorted by hash then name.
+    by_service: Vec<(u64, String, Vec<usize>)>,
+    /// Statements that may match any service (`*`, a wildcard service, `NotAction`).
+    always: Vec<usize>,
+}
+
+impl ActionIndex {
+    pub(crate) fn build(statements: &[Statement]) -> ActionIndex {
+        let mut index = ActionIndex::default();
+        for (i, s) in statements.iter().enumerate() {
+            let services: Option<Vec<&str>> = if s.actions.negated {
+                None
+            } else {
+                s.actions
+                    .patterns
+                    .iter()
+                    .map(|p| p.exact_service())
+                    .collect()
+            };
+            match services {
+                None => index.always.push(i),
+                Some(list) => {
+                    for svc in list {
+                        let key = (crate::hash::fnv1a(svc), svc);
+                        match index
+                            .by_service
+                            .binary_search_by(|(h, k, _)| (*h, k.as_str()).cmp(&key))
+                        {
+                            Ok(pos) => {
+                                let v = &mut index.by_service[pos].2;
+                                if v.last() != Some(&i) {
+                                    v.push(i);
+                                }
+                            }
+                            Err(pos) => index
+                                .by_service
+                                .insert(pos, (key.0, svc.to_owned(), vec![i])),
+                        }
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// Indices of the statements that may match an action of `service` (lowercased, with
+    /// its [`fnv1a`](crate::hash::fnv1a) hash), in document order.
+    pub(crate) fn candidates<'a>(&'a self, service: &str, hash: u64) -> Candidates<'a> {
+        let start = self.by_service.partition_point(|(h, _, _)| *h < hash);
+        let named = self.by_service[start..]
+            .iter()
+            .take_while(|(h, _, _)| *h == hash)
+            .find(|(_, k, _)| k == service)
+            .map_or(&[][..], |(_, _, v)| v.as_slice());
+        Candidates {
+            a: &self.always,
+            b: named,
+        }
+    }
+}
+
+/// Merge of two ascending index lists.
+pub(crate) struct Candidates<'a> {
+    a: &'a [usize],
+    b: &'a [usize],
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let take_a = match (self.a.first(), self.b.first()) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => x <= y,
+        };
+        let list = if take_a { &mut self.a } else { &mut self.b };
+        let (first, rest) = list.split_first()?;
+        *list = rest;
+        Some(*first)
+    }
 }
 
 impl Policy {

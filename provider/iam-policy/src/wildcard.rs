@@ -219,6 +219,14 @@ impl Pattern {
         matches!(self.kind, Kind::Exact(_))
     }
 
+    /// The text of a pattern without wildcard.
+    pub(crate) fn exact_text(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Exact(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Matches the whole input.
     pub(crate) fn matches(&self, input: &str) -> bool {
         match &self.kind {

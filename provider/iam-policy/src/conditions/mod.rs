@@ -56,6 +56,7 @@ pub(crate) struct Condition {
     operator: String,
     key: String,
     key_lower: String,
+    key_hash: u64,
     negated: bool,
     if_exists: bool,
     set: SetOp,
@@ -246,6 +247,7 @@ pub(crate) fn parse_block(
                 operator: op_text.clone(),
                 key: key.clone(),
                 key_lower: key.to_lowercase(),
+                key_hash: crate::hash::fnv1a(&key.to_lowercase()),
                 negated,
                 if_exists,
                 set,
@@ -306,7 +308,7 @@ impl Condition {
             return None;
         }
         let actual = ctx
-            .get_lower(&self.key_lower)
+            .get_hashed(self.key_hash, &self.key_lower)
             .filter(|v| !v.is_empty())
             .map(<[String]>::to_vec);
         let unresolved_variables: Vec<String> = unresolved
@@ -380,7 +382,9 @@ impl Condition {
     }
 
     fn eval(&self, ctx: &Context, unresolved: Option<&mut Vec<Unresolved>>) -> bool {
-        let actual = ctx.get_lower(&self.key_lower).filter(|v| !v.is_empty());
+        let actual = ctx
+            .get_hashed(self.key_hash, &self.key_lower)
+            .filter(|v| !v.is_empty());
         if let Values::Null(wants) = &self.values {
             let absent = actual.is_none();
             return wants.contains(&absent);

@@ -420,9 +420,7 @@ fn simple_date(s: &str) -> Option<i64> {
         30,
         31,
     ];
-    for m in 0..(d[1] - 1) as usize {
-        days += month_days[m];
-    }
+    days += month_days.iter().take((d[1] - 1) as usize).sum::<i64>();
     days += d[2] - 1;
     Some(days * 86400 + t[0] * 3600 + t[1] * 60 + t[2])
 }
@@ -486,11 +484,7 @@ fn compare(base: &str, policy: &str, actual: &str, ctx: &Ctx, vars: bool) -> boo
             (a == "true" || a == "false") && a == policy.to_lowercase()
         }
         "ipaddress" | "notipaddress" => {
-            let a = if actual.starts_with("::ffff:") {
-                &actual[7..]
-            } else {
-                actual
-            };
+            let a = actual.strip_prefix("::ffff:").unwrap_or(actual);
             ip_in(policy, a)
         }
         _ => false,
@@ -657,7 +651,7 @@ pub fn decide(
         Some(t) if !t.allowed => false,
         Some(_) if !aws => true,
         Some(t) => {
-            let role_account = r.resource.splitn(6, ':').nth(4).unwrap_or("");
+            let role_account = r.resource.split(':').nth(4).unwrap_or("");
             let same = !role_account.is_empty() && role_account == w.account;
             match t.best_via {
                 Some(Via::Exact) if same => true,

@@ -104,5 +104,10 @@ mod tests {
         assert!(parse_strict(r#"{"a": {"b": 1, "b": 2}}"#).is_err());
         assert!(parse_strict("{} x").is_err());
         assert!(parse_strict("").is_err());
+        // Deep nesting is an error, not a stack overflow.
+        let deep = "[".repeat(100_000);
+        assert!(parse_strict(&deep).is_err());
+        let deep_objects = "{\"a\":".repeat(100_000);
+        assert!(parse_strict(&deep_objects).is_err());
     }
 }

@@ -61,6 +61,11 @@ fn digits(s: &str, n: usize) -> Option<i64> {
 }
 
 fn parse_iso(s: &str) -> Option<i128> {
+    // Every accepted form is ASCII; checking first keeps the byte slicing below on
+    // character boundaries.
+    if !s.is_ascii() {
+        return None;
+    }
     let (date, time) = match s.find(['T', 't']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
@@ -192,6 +197,10 @@ mod tests {
             "2020-01-01T10:00:00+25:00",
             "1.2.3",
             "--1",
+            "2020-01-01T10:00+é1",
+            "2020-01-01T10:00+1é",
+            "é",
+            "2020-01-0é",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }

@@ -122,7 +122,11 @@ fn create_update_drift_repair_recreate_and_destroy() {
     );
     let plan = t.ws.plan_detailed();
     assert_eq!(plan.code(), Some(2), "{plan}");
-    plan.assert_contains(&["managed_policy_arns", "AdministratorAccess", "max_session_duration"]);
+    plan.assert_contains(&[
+        "managed_policy_arns",
+        "AdministratorAccess",
+        "max_session_duration",
+    ]);
     t.ws.apply().assert_success();
     assert_eq!(t.ws.plan_detailed().code(), Some(0));
     let (_, attached, max_session) = t.role("LocalOps-acme-prod").unwrap();
@@ -143,7 +147,11 @@ fn create_update_drift_repair_recreate_and_destroy() {
     t.ws.destroy().assert_success();
     assert!(t.stacks().is_empty(), "{:?}", t.stacks());
     assert!(t.role("LocalOps-acme-prod").is_none());
-    assert!(t.customer_policies().is_empty(), "{:?}", t.customer_policies());
+    assert!(
+        t.customer_policies().is_empty(),
+        "{:?}",
+        t.customer_policies()
+    );
     assert!(t.oidc_providers().is_empty(), "{:?}", t.oidc_providers());
     assert!(t.ws.state_list().is_empty());
 }
@@ -160,8 +168,12 @@ fn import_by_cli_and_by_import_block_plans_nothing() {
     // `terraform import` by stack name, in a workspace that never saw the stack.
     let ws = t.workspace("connection-import-cli");
     aws_connection_support::write(&t.moto, &ws, &connection(r#""s3", "sqs""#, extra));
-    ws.run(&["apply", "-auto-approve", "-target=localops_permission_set.scoped"])
-        .assert_success();
+    ws.run(&[
+        "apply",
+        "-auto-approve",
+        "-target=localops_permission_set.scoped",
+    ])
+    .assert_success();
     ws.run(&["import", "localops_aws_connection.prod", "Ops-acme-prod"])
         .assert_success()
         .assert_contains(&["Import successful"]);
@@ -179,7 +191,11 @@ fn import_by_cli_and_by_import_block_plans_nothing() {
     aws_connection_support::write(&t.moto, &ws, &config);
     let plan = ws.plan_json();
     let change = planned_change(&plan, "localops_aws_connection.prod").expect("a planned change");
-    assert_eq!(change["actions"], serde_json::json!(["no-op"]), "{change:#}");
+    assert_eq!(
+        change["actions"],
+        serde_json::json!(["no-op"]),
+        "{change:#}"
+    );
     assert!(change["importing"].is_object(), "{change:#}");
     ws.apply()
         .assert_success()

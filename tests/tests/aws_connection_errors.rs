@@ -26,13 +26,11 @@ fn an_existing_oidc_provider_is_reported_at_plan_and_can_be_used() {
         )
     };
     t.write(&config(""));
-    t.ws.plan()
-        .assert_failure()
-        .assert_contains(&[
-            "An OIDC provider for the issuer already exists",
-            &arn,
-            "oidc_provider_arn",
-        ]);
+    t.ws.plan().assert_failure().assert_contains(&[
+        "An OIDC provider for the issuer already exists",
+        &arn,
+        "oidc_provider_arn",
+    ]);
     assert!(t.stacks().is_empty());
 
     t.write(&config(&format!("  oidc_provider_arn = \"{arn}\"\n")));
@@ -44,7 +42,11 @@ fn an_existing_oidc_provider_is_reported_at_plan_and_can_be_used() {
         "result = sorted(r['LogicalResourceId'] for r in \
          cfn.list_stack_resources(StackName='Ops-acme-prod')['StackResourceSummaries'])",
     );
-    assert_eq!(resources, serde_json::json!(["Role"]), "the stack creates no provider");
+    assert_eq!(
+        resources,
+        serde_json::json!(["Role"]),
+        "the stack creates no provider"
+    );
     assert_eq!(t.ws.plan_detailed().code(), Some(0));
 
     // Destroying the connection leaves the provider it did not create.

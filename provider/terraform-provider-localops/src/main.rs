@@ -1,5 +1,6 @@
 //! terraform-provider-localops: Terraform starts this binary and talks plugin protocol 6 to it.
 
+mod docs;
 mod provider;
 mod resources;
 mod settings;
@@ -9,6 +10,10 @@ use std::process::ExitCode;
 const REGISTRY_ADDRESS: &str = "registry.terraform.io/localops/localops";
 
 fn main() -> ExitCode {
+    // Hidden subcommand for maintainers: regenerate or check docs/ (see src/docs.rs).
+    if std::env::args_os().nth(1).is_some_and(|a| a == "docs") {
+        return docs::run(std::env::args_os().skip(2));
+    }
     let mut debug = false;
     for argument in std::env::args().skip(1) {
         match argument.as_str() {

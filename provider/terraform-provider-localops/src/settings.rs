@@ -268,24 +268,30 @@ fn parse(config: &Value, env: Env<'_>) -> Result<Parsed, Diagnostics> {
         match ObjectReader::new(assume_role) {
             Ok(block) => {
                 let role_arn = r.get::<String>(&block, "role_arn", &at);
-                let external_id = r.get::<Option<String>>(&block, "external_id", &at).flatten();
+                let external_id = r
+                    .get::<Option<String>>(&block, "external_id", &at)
+                    .flatten();
                 let session_name = r
                     .get::<Option<String>>(&block, "session_name", &at)
                     .flatten();
-                let duration = r.get::<Option<i64>>(&block, "duration_seconds", &at).flatten();
+                let duration = r
+                    .get::<Option<i64>>(&block, "duration_seconds", &at)
+                    .flatten();
                 let duration_seconds = match duration {
                     None => None,
-                    Some(d) => match u32::try_from(d) {
-                        Ok(d) => Some(d),
-                        Err(_) => {
-                            r.error(
+                    Some(d) => {
+                        match u32::try_from(d) {
+                            Ok(d) => Some(d),
+                            Err(_) => {
+                                r.error(
                                 at.clone().attribute("duration_seconds"),
                                 "Invalid session duration",
                                 format!("{d} is not a duration STS accepts: use 900 to 43200 seconds."),
                             );
-                            None
+                                None
+                            }
                         }
-                    },
+                    }
                 };
                 if let Some(role_arn) = role_arn {
                     raw.assume_role = Some(AssumeRoleSettings {
@@ -356,11 +362,18 @@ fn finish(mut r: Reader, env: Env<'_>, raw: Raw) -> Result<Parsed, Diagnostics> 
         && let Err(e) = template::validate_issuer_url(url)
     {
         let detail = if issuer_from_env {
-            format!("{} (from the environment variable {ENV_ISSUER_URL})", e.detail)
+            format!(
+                "{} (from the environment variable {ENV_ISSUER_URL})",
+                e.detail
+            )
         } else {
             e.detail
         };
-        r.error(AttributePath::attr("oidc_issuer_url"), &cap(&e.summary), detail);
+        r.error(
+            AttributePath::attr("oidc_issuer_url"),
+            &cap(&e.summary),
+            detail,
+        );
     }
     let (audience, audience_from_env) = match raw.audience {
         Some(a) => (a, false),
@@ -371,11 +384,18 @@ fn finish(mut r: Reader, env: Env<'_>, raw: Raw) -> Result<Parsed, Diagnostics> 
     };
     if let Err(e) = template::validate_audience(&audience) {
         let detail = if audience_from_env {
-            format!("{} (from the environment variable {ENV_AUDIENCE})", e.detail)
+            format!(
+                "{} (from the environment variable {ENV_AUDIENCE})",
+                e.detail
+            )
         } else {
             e.detail
         };
-        r.error(AttributePath::attr("oidc_audience"), &cap(&e.summary), detail);
+        r.error(
+            AttributePath::attr("oidc_audience"),
+            &cap(&e.summary),
+            detail,
+        );
     }
     if raw.default_tags.len() > template::MAX_TAGS {
         r.error(
@@ -441,7 +461,11 @@ pub fn config_error(e: ConfigError) -> Diagnostic {
     for step in e.field.split('.') {
         path = path.attribute(step);
     }
-    Diagnostic::error("Invalid provider setting", format!("`{}`: {}.", e.field, e.reason)).at(path)
+    Diagnostic::error(
+        "Invalid provider setting",
+        format!("`{}`: {}.", e.field, e.reason),
+    )
+    .at(path)
 }
 
 fn cap(s: &str) -> String {
@@ -583,7 +607,13 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(
-            d.iter().next().unwrap().attribute.as_ref().unwrap().to_string(),
+            d.iter()
+                .next()
+                .unwrap()
+                .attribute
+                .as_ref()
+                .unwrap()
+                .to_string(),
             "default_tags[\"aws:x\"]"
         );
     }

@@ -329,6 +329,44 @@ fn applied_state(live: &Live, planned: &Value, settings: &ProviderSettings) -> V
     state
 }
 
+/// Reads back after an apply; on failure keeps `fallback` and reports why.
+async fn read_back(
+    aws: &Aws,
+    stack_id: &str,
+    planned: &Value,
+    settings: &ProviderSettings,
+    cancel: &CancellationToken,
+    fallback: Value,
+    mut diagnostics: Diagnostics,
+) -> ApplyOutcome {
+    match live::read(aws, stack_id, cancel, true).await {
+        Ok(Some(live)) => ApplyOutcome {
+            new_state: applied_state(&live, planned, settings),
+            private: Vec::new(),
+            diagnostics,
+        },
+        Ok(None) => {
+            diagnostics.push(Diagnostic::error(
+                "The connection stack disappeared",
+                format!("Stack {stack_id} no longer exists right after it was changed; it was deleted outside Terraform."),
+            ));
+            ApplyOutcome {
+                new_state: Value::Null,
+                private: Vec::new(),
+                diagnostics,
+            }
+        }
+        Err(d) => {
+            diagnostics.push(d);
+            ApplyOutcome {
+                new_state: fallback,
+                private: Vec::new(),
+                diagnostics,
+            }
+        }
+    }
+}
+
 async fn delete_and_wait(
     aws: &Aws,
     stack_id: &str,
@@ -447,45 +485,6 @@ impl AwsConnectionResource {
                 })?;
         }
         Ok(())
-    }
-
-    /// Reads back after an apply; on failure keeps `fallback` and reports why.
-    async fn read_back(
-        &self,
-        aws: &Aws,
-        stack_id: &str,
-        planned: &Value,
-        settings: &ProviderSettings,
-        cancel: &CancellationToken,
-        fallback: Value,
-        mut diagnostics: Diagnostics,
-    ) -> ApplyOutcome {
-        match live::read(aws, stack_id, cancel, true).await {
-            Ok(Some(live)) => ApplyOutcome {
-                new_state: applied_state(&live, planned, settings),
-                private: Vec::new(),
-                diagnostics,
-            },
-            Ok(None) => {
-                diagnostics.push(Diagnostic::error(
-                    "The connection stack disappeared",
-                    format!("Stack {stack_id} no longer exists right after it was changed; it was deleted outside Terraform."),
-                ));
-                ApplyOutcome {
-                    new_state: Value::Null,
-                    private: Vec::new(),
-                    diagnostics,
-                }
-            }
-            Err(d) => {
-                diagnostics.push(d);
-                ApplyOutcome {
-                    new_state: fallback,
-                    private: Vec::new(),
-                    diagnostics,
-                }
-            }
-        }
     }
 
     /// Settings and the connection as configured (everything is known at apply).
@@ -733,7 +732,7 @@ impl Resource for AwsConnectionResource {
             }
         }
         let fallback = partial("CREATE_COMPLETE");
-        self.read_back(
+        read_back(
             &aws,
             &stack_id,
             &change.planned_state,
@@ -773,17 +772,16 @@ impl Resource for AwsConnectionResource {
             Ok(UpdateOutcome::Updating { .. }) => {
                 if let Err(e) = aws.stacks.wait_for_terminal(&stack_id, cancel).await {
                     let diagnostics = Diagnostics::from(errors::stack_error(what, &spec.name, &e));
-                    return self
-                        .read_back(
-                            &aws,
-                            &stack_id,
-                            &prior,
-                            &settings,
-                            cancel,
-                            prior.clone(),
-                            diagnostics,
-                        )
-                        .await;
+                    return read_back(
+                        &aws,
+                        &stack_id,
+                        &prior,
+                        &settings,
+                        cancel,
+                        prior.clone(),
+                        diagnostics,
+                    )
+                    .await;
                 }
             }
             Err(e) => {
@@ -821,7 +819,7 @@ impl Resource for AwsConnectionResource {
         if let Err(d) = self.repair(&aws, &desired, &live, cancel).await {
             diagnostics.push(d);
         }
-        self.read_back(
+        read_back(
             &aws,
             &stack_id,
             &change.planned_state,

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use localops_aws::StackSpec;
-use localops_domain::permission_set::{PermissionSetBundle, administrator_access_arn, region_partition};
+use localops_domain::permission_set::{
+    PermissionSetBundle, administrator_access_arn, region_partition,
+};
 use localops_domain::template::{
     self, ConnectionParameters, ConnectionTemplateInput, MAX_TEMPLATE_BODY_BYTES, TemplateError,
 };
@@ -143,10 +145,11 @@ impl Desired {
 
     /// Every problem with the inputs, as diagnostics with attribute paths.
     pub fn check(&self) -> Vec<Diagnostic> {
-        let mut problems: Vec<Diagnostic> = template::validate_connection_parameters(&self.parameters())
-            .into_iter()
-            .map(template_diagnostic)
-            .collect();
+        let mut problems: Vec<Diagnostic> =
+            template::validate_connection_parameters(&self.parameters())
+                .into_iter()
+                .map(template_diagnostic)
+                .collect();
         if let Err(e) = template::validate_connection_name(&self.name) {
             problems.push(template_diagnostic(e));
         }
@@ -160,7 +163,8 @@ impl Desired {
 
     /// The stack to create or update to.
     pub fn stack_spec(&self) -> Result<StackSpec, Diagnostic> {
-        let rendered = template::render_template(&self.template_input()).map_err(template_diagnostic)?;
+        let rendered =
+            template::render_template(&self.template_input()).map_err(template_diagnostic)?;
         let body = match &self.bundle {
             Some(bundle) => with_bundle_metadata(&rendered.body, bundle).unwrap_or(rendered.body),
             None => rendered.body,
@@ -276,10 +280,15 @@ pub fn permission_set_from_template(template_body: &str) -> Result<Option<String
         let text = serde_json::to_string(&summary).unwrap_or_default();
         return PermissionSetBundle::parse(&text)
             .map(|bundle| Some(bundle.to_json()))
-            .map_err(|e| format!("the permission set recorded in the stack's template is unreadable ({e})"));
+            .map_err(|e| {
+                format!("the permission set recorded in the stack's template is unreadable ({e})")
+            });
     }
     let arns = template
-        .pointer(&format!("/Resources/{}/Properties/ManagedPolicyArns", template::logical_id::ROLE))
+        .pointer(&format!(
+            "/Resources/{}/Properties/ManagedPolicyArns",
+            template::logical_id::ROLE
+        ))
         .and_then(Json::as_array)
         .cloned()
         .unwrap_or_default();
@@ -291,9 +300,11 @@ pub fn permission_set_from_template(template_body: &str) -> Result<Option<String
     if only_admin {
         Ok(None)
     } else {
-        Err("the stack's template grants a permission set but does not record it (it was not \
+        Err(
+            "the stack's template grants a permission set but does not record it (it was not \
              created by this provider)"
-            .to_owned())
+                .to_owned(),
+        )
     }
 }
 
@@ -352,12 +363,18 @@ mod tests {
     fn administrator_access_by_default() {
         let d = desired(None);
         let spec = d.stack_spec().unwrap();
-        assert_eq!(permission_set_from_template(&spec.template_body).unwrap(), None);
+        assert_eq!(
+            permission_set_from_template(&spec.template_body).unwrap(),
+            None
+        );
         assert_eq!(
             d.managed_policy_arns("123456789012"),
             ["arn:aws:iam::aws:policy/AdministratorAccess"]
         );
-        assert_eq!(spec.parameters.get("Subject").unwrap(), "connection:acme-prod");
+        assert_eq!(
+            spec.parameters.get("Subject").unwrap(),
+            "connection:acme-prod"
+        );
         assert_eq!(
             d.oidc_provider_arn("123456789012").unwrap(),
             "arn:aws:iam::123456789012:oidc-provider/oidc.example.com"
@@ -374,7 +391,12 @@ mod tests {
         let paths: Vec<String> = d
             .check()
             .iter()
-            .map(|p| p.attribute.as_ref().map(ToString::to_string).unwrap_or_default())
+            .map(|p| {
+                p.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
             .collect();
         assert_eq!(paths, ["role_name", "max_session_duration"]);
     }

@@ -12,7 +12,9 @@ fn access_hint(class: ErrorClass) -> &'static str {
              the stack needs: iam:CreateRole, iam:CreateOpenIDConnectProvider, iam:CreatePolicy, \
              iam:AttachRolePolicy, ...) and apply again."
         }
-        ErrorClass::NoCredentials | ErrorClass::CredentialsProvider | ErrorClass::InvalidCredentials => {
+        ErrorClass::NoCredentials
+        | ErrorClass::CredentialsProvider
+        | ErrorClass::InvalidCredentials => {
             "\n\nCheck the AWS credentials Terraform runs with (environment, `profile`, \
              `assume_role`)."
         }
@@ -46,7 +48,9 @@ pub fn stack_error(what: &str, stack: &str, e: &StackError) -> Diagnostic {
                 }
             }
             if let Some(events) = &failure.events_error {
-                detail.push_str(&format!("\n(The stack's events could not be read: {events}.)"));
+                detail.push_str(&format!(
+                    "\n(The stack's events could not be read: {events}.)"
+                ));
             }
             Diagnostic::error(
                 format!("The connection stack {stack} failed while {what}"),

@@ -142,7 +142,11 @@ fn attr<T: FromValue>(value: &Value, name: &str) -> Option<T> {
 
 /// The state of a live connection. `default_tags` are the provider's: stack tags equal to
 /// them are not the resource's own `tags`.
-pub fn state(live: &Live, arguments: Arguments<'_>, default_tags: &BTreeMap<String, String>) -> Value {
+pub fn state(
+    live: &Live,
+    arguments: Arguments<'_>,
+    default_tags: &BTreeMap<String, String>,
+) -> Value {
     let stack = &live.stack;
     let name = stack
         .name
@@ -198,7 +202,10 @@ pub fn state(live: &Live, arguments: Arguments<'_>, default_tags: &BTreeMap<Stri
                     .unwrap_or_default(),
             ),
         ),
-        ("permission_set", permission_set.map_or(Value::Null, Value::String)),
+        (
+            "permission_set",
+            permission_set.map_or(Value::Null, Value::String),
+        ),
         ("role_name", Value::String(role_name)),
         ("max_session_duration", Value::from(max_session_duration)),
         ("oidc_provider_arn", Value::String(live.oidc_provider_arn())),
@@ -237,8 +244,8 @@ fn resource_tags(
         }
     }
     for (key, value) in live {
-        let explained = prior.is_some_and(|p| p.contains_key(key))
-            || default_tags.get(key) == Some(value);
+        let explained =
+            prior.is_some_and(|p| p.contains_key(key)) || default_tags.get(key) == Some(value);
         if !explained {
             tags.insert(key.clone(), value.clone());
         }
@@ -269,7 +276,10 @@ mod tests {
             resource_tags(&live, &defaults, None),
             Some(map(&[("env", "prod")]))
         );
-        assert_eq!(resource_tags(&map(&[("team", "ops")]), &defaults, None), None);
+        assert_eq!(
+            resource_tags(&map(&[("team", "ops")]), &defaults, None),
+            None
+        );
         // A prior tag equal to a default tag stays the resource's.
         assert_eq!(
             resource_tags(&live, &defaults, Some(&map(&[("team", "ops")]))),
@@ -285,7 +295,8 @@ mod tests {
     #[test]
     fn account_from_stack_id() {
         assert_eq!(
-            account_from_arn("arn:aws:cloudformation:us-east-1:123456789012:stack/Ops-x/abc").as_deref(),
+            account_from_arn("arn:aws:cloudformation:us-east-1:123456789012:stack/Ops-x/abc")
+                .as_deref(),
             Some("123456789012")
         );
         assert_eq!(account_from_arn("Ops-x"), None);

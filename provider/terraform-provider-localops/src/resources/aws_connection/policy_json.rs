@@ -38,12 +38,9 @@ fn sorted(value: &Value) -> Value {
 /// One-element lists become their element, recursively.
 fn loose(value: &Value) -> Value {
     match value {
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), loose(v)))
-                .collect(),
-        ),
+        Value::Object(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.clone(), loose(v))).collect())
+        }
         Value::Array(items) if items.len() == 1 => loose(&items[0]),
         Value::Array(items) => Value::Array(items.iter().map(loose).collect()),
         other => other.clone(),

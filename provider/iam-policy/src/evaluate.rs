@@ -459,6 +459,29 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
         // boundary only when one was given.
         let needed = *kind == PolicyLayer::Identity || present(*kind);
         if needed && allow_of(*kind).is_none() {
+            if let (Some((pos, _)), true) =
+                (allow_of(PolicyLayer::Trust), *kind != PolicyLayer::Trust)
+            {
+                let why = match &reason {
+                    Reason::AllowedByTrustAndIdentity {
+                        cross_account: true,
+                    } => {
+                        "the principal is in another account (or the role's account is unknown), so its own policies must allow too"
+                    }
+                    Reason::AllowedByTrustAndIdentity {
+                        cross_account: false,
+                    } => {
+                        "it names the account or everyone, not this principal, so the principal's own policies must allow too"
+                    }
+                    _ => {
+                        "it names the role of this session, so the session's permissions boundary still applies"
+                    }
+                };
+                let trust_ref = statement_ref(PolicyLayer::Trust, pos);
+                decision
+                    .notes
+                    .push(format!("{trust_ref} allows the request, but {why}"));
+            }
             deny_for(&mut decision, *kind);
             return decision;
         }

@@ -253,13 +253,15 @@ impl Input {
             )?;
             types.push(input);
         }
-        types.sort_by(|a, b| a.page_path().cmp(&b.page_path()));
+        types.sort_by_key(TypeInput::page_path);
         // A template for no page is a leftover (a renamed or removed resource): say so.
         for kind in [Kind::Resource, Kind::DataSource] {
             for file in list_files(&templates.join(kind.dir()))? {
-                let known = file
-                    .strip_suffix(".md.tmpl")
-                    .is_some_and(|name| types.iter().any(|t| t.kind == kind && t.page_name() == name));
+                let known = file.strip_suffix(".md.tmpl").is_some_and(|name| {
+                    types
+                        .iter()
+                        .any(|t| t.kind == kind && t.page_name() == name)
+                });
                 if !known {
                     return Err(format!(
                         "{} is not the template of any {} (expected <name>.md.tmpl for one of: {})",

@@ -294,11 +294,8 @@ mod tests {
             )
             .attribute(Attribute::new("id", Type::String).computed())
             .attribute(
-                Attribute::new(
-                    "rules",
-                    Type::list(Type::object([("port", Type::Number)])),
-                )
-                .computed(),
+                Attribute::new("rules", Type::list(Type::object([("port", Type::Number)])))
+                    .computed(),
             )
             .attribute(
                 Attribute::nested(
@@ -386,6 +383,9 @@ Read-Only:
     #[test]
     fn type_names_read_like_the_registry() {
         assert_eq!(type_name(&Type::set(Type::String)), "Set of String");
-        assert_eq!(type_name(&Type::map(Type::list(Type::Bool))), "Map of List of Boolean");
+        assert_eq!(
+            type_name(&Type::map(Type::list(Type::Bool))),
+            "Map of List of Boolean"
+        );
     }
 }

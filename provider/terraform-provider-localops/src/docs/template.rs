@@ -6,11 +6,20 @@ use std::collections::BTreeMap;
 
 /// Placeholders a template may use, with what they stand for (for error messages).
 pub const PLACEHOLDERS: [(&str, &str); 5] = [
-    ("name", "the resource type name, e.g. `localops_aws_connection`"),
+    (
+        "name",
+        "the resource type name, e.g. `localops_aws_connection`",
+    ),
     ("description", "the schema's description"),
-    ("example", "the example configuration as a fenced code block"),
+    (
+        "example",
+        "the example configuration as a fenced code block",
+    ),
     ("schema", "the generated `## Schema` section"),
-    ("import", "examples/resources/<type>/import.sh as a fenced code block"),
+    (
+        "import",
+        "examples/resources/<type>/import.sh as a fenced code block",
+    ),
 ];
 
 /// The layout of a resource page without a template.
@@ -143,7 +152,10 @@ fn yaml_string(text: &str) -> String {
 
 /// A file's content as a fenced code block.
 pub fn fenced(language: &str, content: &str) -> String {
-    format!("```{language}\n{}\n```", content.trim_matches('\n').trim_end())
+    format!(
+        "```{language}\n{}\n```",
+        content.trim_matches('\n').trim_end()
+    )
 }
 
 #[cfg(test)]
@@ -167,8 +179,16 @@ mod tests {
     #[test]
     fn unknown_missing_and_unclosed_placeholders_are_errors() {
         let v = values(&[("name", "x")]);
-        assert!(render("{{nmae}}", &v).unwrap_err().contains("unknown placeholder {{nmae}}"));
-        assert!(render("{{import}}", &v).unwrap_err().contains("nothing to show"));
+        assert!(
+            render("{{nmae}}", &v)
+                .unwrap_err()
+                .contains("unknown placeholder {{nmae}}")
+        );
+        assert!(
+            render("{{import}}", &v)
+                .unwrap_err()
+                .contains("nothing to show")
+        );
         assert!(render("{{name", &v).unwrap_err().contains("unclosed"));
     }
 

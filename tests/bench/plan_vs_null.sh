@@ -90,7 +90,8 @@ TF
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 measure() {
-  local kind="$1" times="$work/$kind/times.txt"
+  local kind="$1"
+  local times="$work/$kind/times.txt"
   : > "$times"; : > "$work/$kind/rss.txt"
   for _ in $(seq "$runs"); do
     local start end

@@ -145,6 +145,37 @@ fn provider_schema() -> Schema {
                     .description("Audience (`aud` claim) of LocalOps' tokens, when it differs from the default."),
             )
             .attribute(
+                Attribute::new("check_oidc_issuer", Type::Bool)
+                    .optional()
+                    .description(
+                        "Whether plans of `localops_aws_connection` fetch the issuer's \
+                         `/.well-known/openid-configuration` and JWKS (within 5 seconds, once per \
+                         run) to check that IAM and STS can use it: the document's `issuer` must \
+                         equal `oidc_issuer_url` exactly and its `jwks_uri` must serve keys. An \
+                         issuer that answers wrongly is an error; one that cannot be reached is \
+                         only a warning, so plans work offline. Default `true`; the environment \
+                         variable `LOCALOPS_SKIP_ISSUER_CHECK=1` also turns it off.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("oidc_issuer_ca_bundle", Type::String)
+                    .optional()
+                    .description(
+                        "PEM certificates of CAs to trust for the issuer's HTTPS, on top of the \
+                         system store and Mozilla's roots: a private CA, or a TLS-inspecting \
+                         proxy's. Conflicts with `oidc_issuer_ca_file`.",
+                    ),
+            )
+            .attribute(
+                Attribute::new("oidc_issuer_ca_file", Type::String)
+                    .optional()
+                    .description(
+                        "Path of a PEM file of CAs to trust for the issuer's HTTPS, as \
+                         `oidc_issuer_ca_bundle` (or set `LOCALOPS_OIDC_ISSUER_CA_FILE`). Read \
+                         when the provider is configured.",
+                    ),
+            )
+            .attribute(
                 Attribute::new("default_tags", Type::map(Type::String))
                     .optional()
                     .description("Tags added to every AWS resource the provider creates."),

@@ -1,6 +1,9 @@
 //! The provider block, typed: what `region`, `profile`, `assume_role`, `endpoints`,
-//! `oidc_issuer_url`, `oidc_audience` and `default_tags` mean, with their environment
-//! fallbacks, and the AWS clients built from them, lazily and once, shared by every resource.
+//! `oidc_issuer_url`, `oidc_audience`, `default_tags` and the issuer check settings
+//! (`check_oidc_issuer`, `oidc_issuer_ca_bundle`, `oidc_issuer_ca_file`) mean, with their
+//! environment fallbacks, and the AWS clients built from them, lazily and once, shared by every
+//! resource. The issuer's discovery check also runs at most once per provider process
+//! ([`Settings::issuer_facts`]): every connection planned by the process shares its outcome.
 //!
 //! ConfigureProvider only parses and validates (no network, no credential lookup), so plans
 //! that need no AWS call work offline. Values unknown at configure time (the provider block
@@ -17,6 +20,7 @@ use localops_aws::{
     Iam, Stacks, Sts, WaitConfig,
 };
 use localops_domain::template;
+use localops_issuer::{IssuerClient, IssuerClientOptions, IssuerReport, Jwks};
 use tfplugin::{
     AttributePath, Diagnostic, Diagnostics, MaybeUnknown, ObjectReader, Value, ValueError,
 };
@@ -30,6 +34,18 @@ pub const ENV_POLL_INTERVAL_MS: &str = "LOCALOPS_POLL_INTERVAL_MS";
 /// Overall bound on one stack wait, in seconds.
 pub const ENV_WAIT_TIMEOUT_SECS: &str = "LOCALOPS_WAIT_TIMEOUT_SECONDS";
 
+/// Fallback for `oidc_issuer_ca_file`.
+pub const ENV_ISSUER_CA_FILE: &str = "LOCALOPS_OIDC_ISSUER_CA_FILE";
+/// `1`/`true`/`yes`: never fetch the issuer's discovery document (as `check_oidc_issuer = false`).
+pub const ENV_SKIP_ISSUER_CHECK: &str = "LOCALOPS_SKIP_ISSUER_CHECK";
+/// Total time of one issuer check (discovery + JWKS), in seconds (default 5).
+pub const ENV_ISSUER_TIMEOUT_SECS: &str = "LOCALOPS_OIDC_ISSUER_TIMEOUT_SECONDS";
+/// How long a `verify` proof keeps retrying across IAM's propagation delay, in seconds
+/// (default 60; tests use a small one).
+pub const ENV_VERIFY_RETRY_SECS: &str = "LOCALOPS_VERIFY_RETRY_SECONDS";
+
+const DEFAULT_ISSUER_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_VERIFY_RETRY: Duration = Duration::from_secs(60);
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
 const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -43,6 +59,33 @@ pub struct ProviderSettings {
     pub audience: String,
     pub default_tags: BTreeMap<String, String>,
     pub wait: WaitConfig,
+    /// Whether and how plans check the issuer's discovery document.
+    pub issuer_check: IssuerCheck,
+    /// Retry budget of a `verify` proof (AssumeRoleWithWebIdentity across IAM propagation).
+    pub verify_retry: Duration,
+}
+
+/// How plans reach LocalOps' OIDC issuer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IssuerCheck {
+    /// `check_oidc_issuer` (default true) and not [`ENV_SKIP_ISSUER_CHECK`].
+    pub enabled: bool,
+    /// Extra CA certificates (PEM) trusted for the issuer's TLS, from `oidc_issuer_ca_bundle`,
+    /// `oidc_issuer_ca_file` or [`ENV_ISSUER_CA_FILE`]. Public certificates, not secrets.
+    pub extra_ca_pem: Option<String>,
+    pub timeout: Duration,
+}
+
+/// What the issuer check found, shared by every resource of the provider process.
+#[derive(Clone, Debug)]
+pub struct IssuerFacts {
+    pub issuer_url: String,
+    pub report: IssuerReport,
+    /// The issuer's keys, when the check passed and the JWKS parsed.
+    pub jwks: Option<Jwks>,
+    /// Whether an extra CA bundle was configured (the issuer's chain is then presumably not
+    /// publicly trusted, which is when IAM needs the thumbprint).
+    pub extra_ca: bool,
 }
 
 /// What ConfigureProvider left.
@@ -66,6 +109,8 @@ pub fn process_env(name: &str) -> Option<String> {
 pub struct Settings {
     configured: RwLock<Configured>,
     clients: tokio::sync::Mutex<Option<AwsClients>>,
+    /// The issuer check's outcome: `None` until the first plan that needs it.
+    issuer: tokio::sync::Mutex<Option<IssuerFacts>>,
 }
 
 /// The AWS operations a resource uses, with the configured waits.
@@ -83,6 +128,7 @@ impl Default for Settings {
         Settings {
             configured: RwLock::new(Configured::NotYet),
             clients: tokio::sync::Mutex::new(None),
+            issuer: tokio::sync::Mutex::new(None),
         }
     }
 }
@@ -111,7 +157,28 @@ impl Settings {
         }
         // Terraform configures a provider process once; a reconfiguration starts afresh.
         *self.clients.lock().await = None;
+        *self.issuer.lock().await = None;
         diagnostics
+    }
+
+    /// The issuer check's outcome, fetching it on first use (one fetch per provider process,
+    /// however many connections are planned; concurrent callers wait for the first one).
+    /// `None` when the settings are not known yet, no issuer is configured, or the check is
+    /// turned off.
+    pub async fn issuer_facts(&self) -> Option<IssuerFacts> {
+        let settings = self.ready()?;
+        let issuer_url = settings.issuer_url.clone()?;
+        if !settings.issuer_check.enabled {
+            tracing::debug!("issuer check turned off");
+            return None;
+        }
+        let mut slot = self.issuer.lock().await;
+        if let Some(facts) = slot.as_ref().filter(|f| f.issuer_url == issuer_url) {
+            return Some(facts.clone());
+        }
+        let facts = fetch_issuer_facts(&issuer_url, &settings.issuer_check).await;
+        *slot = Some(facts.clone());
+        Some(facts)
     }
 
     pub fn configured(&self) -> Configured {
@@ -172,6 +239,43 @@ impl Settings {
             iam: clients.iam(),
             sts: clients.sts(),
         })
+    }
+}
+
+async fn fetch_issuer_facts(issuer_url: &str, check: &IssuerCheck) -> IssuerFacts {
+    let extra_ca = check.extra_ca_pem.is_some();
+    let client = match IssuerClient::new(IssuerClientOptions {
+        extra_ca_pem: check.extra_ca_pem.clone(),
+        timeout: check.timeout,
+    }) {
+        Ok(client) => client,
+        Err(e) => {
+            return IssuerFacts {
+                issuer_url: issuer_url.to_owned(),
+                report: IssuerReport::Unreachable {
+                    reason: e.to_string(),
+                },
+                jwks: None,
+                extra_ca,
+            };
+        }
+    };
+    let report = client.check_issuer(issuer_url).await;
+    let jwks = match &report {
+        IssuerReport::Ok { discovery, .. } => match client.fetch_jwks(&discovery.jwks_uri).await {
+            Ok(jwks) => Some(jwks),
+            Err(e) => {
+                tracing::debug!(report = %e, "issuer JWKS fetched once but not twice");
+                None
+            }
+        },
+        _ => None,
+    };
+    IssuerFacts {
+        issuer_url: issuer_url.to_owned(),
+        report,
+        jwks,
+        extra_ca,
     }
 }
 
@@ -258,6 +362,15 @@ fn parse(config: &Value, env: Env<'_>) -> Result<Parsed, Diagnostics> {
             .get::<Option<BTreeMap<String, String>>>(&object, "default_tags", &root)
             .flatten()
             .unwrap_or_default(),
+        check_issuer: r
+            .get::<Option<bool>>(&object, "check_oidc_issuer", &root)
+            .flatten(),
+        ca_bundle: r
+            .get::<Option<String>>(&object, "oidc_issuer_ca_bundle", &root)
+            .flatten(),
+        ca_file: r
+            .get::<Option<String>>(&object, "oidc_issuer_ca_file", &root)
+            .flatten(),
         ..Raw::default()
     };
     let assume_role = object.raw("assume_role");
@@ -335,9 +448,13 @@ struct Raw {
     default_tags: BTreeMap<String, String>,
     assume_role: Option<AssumeRoleSettings>,
     endpoints: Endpoints,
+    check_issuer: Option<bool>,
+    ca_bundle: Option<String>,
+    ca_file: Option<String>,
 }
 
 fn finish(mut r: Reader, env: Env<'_>, raw: Raw) -> Result<Parsed, Diagnostics> {
+    let issuer_check = issuer_check(&mut r, env, &raw);
     let aws = AwsSettings {
         region: raw.region.unwrap_or_else(|| DEFAULT_REGION.to_owned()),
         profile: raw.profile,
@@ -430,7 +547,96 @@ fn finish(mut r: Reader, env: Env<'_>, raw: Raw) -> Result<Parsed, Diagnostics> 
         audience,
         default_tags: raw.default_tags,
         wait: wait_config(env),
+        issuer_check,
+        verify_retry: seconds_from(env, ENV_VERIFY_RETRY_SECS, 1, 3600)
+            .unwrap_or(DEFAULT_VERIFY_RETRY),
     })))
+}
+
+fn seconds_from(env: Env<'_>, name: &str, min: u64, max: u64) -> Option<Duration> {
+    env(name)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.clamp(min, max)))
+}
+
+fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
+/// `check_oidc_issuer`, the extra CA (`oidc_issuer_ca_bundle`, `oidc_issuer_ca_file` or
+/// [`ENV_ISSUER_CA_FILE`]), checked: the file is read and the PEM parsed here, so a mistake is
+/// reported at the attribute, not as an unreachable issuer later.
+fn issuer_check(r: &mut Reader, env: Env<'_>, raw: &Raw) -> IssuerCheck {
+    let enabled =
+        raw.check_issuer.unwrap_or(true) && !env(ENV_SKIP_ISSUER_CHECK).is_some_and(|v| truthy(&v));
+    let timeout =
+        seconds_from(env, ENV_ISSUER_TIMEOUT_SECS, 1, 60).unwrap_or(DEFAULT_ISSUER_TIMEOUT);
+    let bundle_unknown = r.unknown.iter().any(|u| u == "oidc_issuer_ca_bundle");
+    let file_unknown = r.unknown.iter().any(|u| u == "oidc_issuer_ca_file");
+    let (pem, path, origin) = match (&raw.ca_bundle, &raw.ca_file) {
+        (Some(_), Some(_)) => {
+            r.error(
+                AttributePath::attr("oidc_issuer_ca_file"),
+                "Conflicting issuer CA settings",
+                "Set either `oidc_issuer_ca_bundle` (the PEM text) or `oidc_issuer_ca_file` (a \
+                 path to it), not both.",
+            );
+            (None, AttributePath::attr("oidc_issuer_ca_file"), "")
+        }
+        (Some(pem), None) => (
+            Some(pem.clone()),
+            AttributePath::attr("oidc_issuer_ca_bundle"),
+            "",
+        ),
+        (None, file) => {
+            let (file, origin) = match file {
+                Some(f) => (Some(f.clone()), ""),
+                None if !bundle_unknown && !file_unknown => (
+                    env(ENV_ISSUER_CA_FILE).map(|v| v.trim().to_owned()),
+                    " (from the environment variable LOCALOPS_OIDC_ISSUER_CA_FILE)",
+                ),
+                None => (None, ""),
+            };
+            let path = AttributePath::attr("oidc_issuer_ca_file");
+            match file {
+                None => (None, path, origin),
+                Some(file) => match std::fs::read_to_string(&file) {
+                    Ok(pem) => (Some(pem), path, origin),
+                    Err(e) => {
+                        r.error(
+                            path.clone(),
+                            "Cannot read the issuer CA file",
+                            format!("Reading {file:?}{origin}: {e}."),
+                        );
+                        (None, path, origin)
+                    }
+                },
+            }
+        }
+    };
+    if let Some(pem) = &pem
+        && let Err(e) = IssuerClient::new(IssuerClientOptions {
+            extra_ca_pem: Some(pem.clone()),
+            timeout,
+        })
+    {
+        r.error(
+            path,
+            "Invalid issuer CA bundle",
+            format!(
+                "{}{origin}. Give one or more PEM certificates (\"-----BEGIN CERTIFICATE-----\").",
+                cap(&e.to_string())
+            ),
+        );
+    }
+    IssuerCheck {
+        enabled,
+        extra_ca_pem: pem,
+        timeout,
+    }
 }
 
 /// Stack waits: first poll delay from [`ENV_POLL_INTERVAL_MS`] (default 0.5 s), growing to 8 s.
@@ -491,6 +697,9 @@ mod tests {
             ("oidc_issuer_url", Value::Null),
             ("oidc_audience", Value::Null),
             ("default_tags", Value::Null),
+            ("check_oidc_issuer", Value::Null),
+            ("oidc_issuer_ca_bundle", Value::Null),
+            ("oidc_issuer_ca_file", Value::Null),
             ("assume_role", Value::Null),
             ("endpoints", Value::Null),
         ]);

@@ -570,6 +570,224 @@ impl Iam {
     }
 }
 
+/// A version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    pub version_id: String,
+    pub is_default: bool,
+    /// Creation time as IAM reports it (seconds since the epoch); `None` when not reported.
+    pub created: Option<i64>,
+}
+
+/// IAM keeps at most this many versions of a managed policy.
+pub const MAX_POLICY_VERSIONS: usize = 5;
+
+impl Iam {
+    /// The versions of a managed policy (default first is not guaranteed; see
+    /// [`oldest_non_default`]).
+    pub async fn list_policy_versions(
+        &self,
+        policy_arn: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<PolicyVersion>, IamError> {
+        let mut versions = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let m = marker.clone();
+            let page = self
+                .call("ListPolicyVersions", policy_arn, false, cancel, || {
+                    self.client
+                        .list_policy_versions()
+                        .policy_arn(policy_arn)
+                        .set_marker(m.clone())
+                        .send()
+                })
+                .await?;
+            for v in page.versions() {
+                let Some(id) = v.version_id() else {
+                    continue;
+                };
+                versions.push(PolicyVersion {
+                    version_id: id.to_owned(),
+                    is_default: v.is_default_version(),
+                    created: v.create_date().map(|d| d.secs()),
+                });
+            }
+            marker = next_marker(page.is_truncated(), page.marker(), &marker);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Deletes a non-default version of a managed policy.
+    pub async fn delete_policy_version(
+        &self,
+        policy_arn: &str,
+        version_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), IamError> {
+        self.call("DeletePolicyVersion", policy_arn, true, cancel, || {
+            self.client
+                .delete_policy_version()
+                .policy_arn(policy_arn)
+                .version_id(version_id)
+                .send()
+        })
+        .await?;
+        tracing::info!(policy_arn, version_id, "deleted a policy version");
+        Ok(())
+    }
+
+    /// Makes `document` the managed policy's default version (`CreatePolicyVersion` with
+    /// `SetAsDefault`). At IAM's limit of [`MAX_POLICY_VERSIONS`], the oldest non-default version
+    /// is deleted first. Returns the new version id.
+    pub async fn set_policy_document(
+        &self,
+        policy_arn: &str,
+        document: &str,
+        cancel: &CancellationToken,
+    ) -> Result<String, IamError> {
+        let versions = self.list_policy_versions(policy_arn, cancel).await?;
+        if versions.len() >= MAX_POLICY_VERSIONS
+            && let Some(oldest) = oldest_non_default(&versions)
+        {
+            let id = oldest.version_id.clone();
+            self.delete_policy_version(policy_arn, &id, cancel).await?;
+        }
+        let out = self
+            .call("CreatePolicyVersion", policy_arn, true, cancel, || {
+                self.client
+                    .create_policy_version()
+                    .policy_arn(policy_arn)
+                    .policy_document(document)
+                    .set_as_default(true)
+                    .send()
+            })
+            .await?;
+        let version = out
+            .policy_version()
+            .and_then(|v| v.version_id())
+            .unwrap_or_default()
+            .to_owned();
+        tracing::info!(policy_arn, version = %version, "created a new default policy version");
+        Ok(version)
+    }
+
+    /// Adds a client ID (audience) to an OIDC provider.
+    pub async fn add_oidc_client_id(
+        &self,
+        provider_arn: &str,
+        client_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), IamError> {
+        self.call(
+            "AddClientIDToOpenIDConnectProvider",
+            provider_arn,
+            true,
+            cancel,
+            || {
+                self.client
+                    .add_client_id_to_open_id_connect_provider()
+                    .open_id_connect_provider_arn(provider_arn)
+                    .client_id(client_id)
+                    .send()
+            },
+        )
+        .await?;
+        tracing::info!(
+            provider_arn,
+            client_id,
+            "added a client ID to the OIDC provider"
+        );
+        Ok(())
+    }
+
+    /// Removes a client ID from an OIDC provider.
+    pub async fn remove_oidc_client_id(
+        &self,
+        provider_arn: &str,
+        client_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), IamError> {
+        self.call(
+            "RemoveClientIDFromOpenIDConnectProvider",
+            provider_arn,
+            true,
+            cancel,
+            || {
+                self.client
+                    .remove_client_id_from_open_id_connect_provider()
+                    .open_id_connect_provider_arn(provider_arn)
+                    .client_id(client_id)
+                    .send()
+            },
+        )
+        .await?;
+        tracing::info!(
+            provider_arn,
+            client_id,
+            "removed a client ID from the OIDC provider"
+        );
+        Ok(())
+    }
+
+    /// Creates an OIDC provider for `url` (with `https://`); returns its ARN. Empty
+    /// `thumbprints` leave them to IAM (it no longer needs them for most issuers).
+    pub async fn create_oidc_provider(
+        &self,
+        url: &str,
+        client_ids: &[String],
+        thumbprints: &[String],
+        tags: &BTreeMap<String, String>,
+        cancel: &CancellationToken,
+    ) -> Result<String, IamError> {
+        let tags: Vec<aws_sdk_iam::types::Tag> = tags
+            .iter()
+            .filter_map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let out = self
+            .call("CreateOpenIDConnectProvider", url, true, cancel, || {
+                self.client
+                    .create_open_id_connect_provider()
+                    .url(url)
+                    .set_client_id_list(Some(client_ids.to_vec()))
+                    .set_thumbprint_list((!thumbprints.is_empty()).then(|| thumbprints.to_vec()))
+                    .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                    .send()
+            })
+            .await?;
+        let arn = out
+            .open_id_connect_provider_arn()
+            .unwrap_or_default()
+            .to_owned();
+        tracing::info!(url, arn = %arn, "created the OIDC provider");
+        Ok(arn)
+    }
+}
+
+/// The version to delete to make room for a new one: the oldest that is not the default
+/// (by creation time, then by version number `vN`).
+pub fn oldest_non_default(versions: &[PolicyVersion]) -> Option<&PolicyVersion> {
+    let number = |v: &PolicyVersion| -> u64 {
+        v.version_id
+            .trim_start_matches(['v', 'V'])
+            .parse()
+            .unwrap_or(u64::MAX)
+    };
+    versions
+        .iter()
+        .filter(|v| !v.is_default)
+        .min_by_key(|v| (v.created.unwrap_or(i64::MAX), number(v)))
+}
+
 impl fmt::Display for LiveOidcProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.url, self.arn)
@@ -720,6 +938,29 @@ mod tests {
             match_provider_url(&arns, "https://a.example/x/").as_deref(),
             Some(arns[0].as_str())
         );
+    }
+
+    #[test]
+    fn oldest_non_default_version() {
+        let v = |id: &str, is_default: bool, created: Option<i64>| PolicyVersion {
+            version_id: id.into(),
+            is_default,
+            created,
+        };
+        let versions = [
+            v("v5", false, Some(50)),
+            v("v2", false, Some(20)),
+            v("v1", true, Some(10)),
+            v("v3", false, Some(20)),
+        ];
+        assert_eq!(oldest_non_default(&versions).unwrap().version_id, "v2");
+        let undated = [
+            v("v10", false, None),
+            v("v9", false, None),
+            v("v1", true, None),
+        ];
+        assert_eq!(oldest_non_default(&undated).unwrap().version_id, "v9");
+        assert!(oldest_non_default(&[v("v1", true, None)]).is_none());
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub use config::{
     Endpoints, load_sdk_config, load_sdk_config_with,
 };
 pub use error::{AwsError, ErrorClass};
-pub use iam::{AttachedPolicy, Iam, IamError, InlinePolicy, LiveOidcProvider, LiveRole};
+pub use iam::{
+    AttachedPolicy, Iam, IamError, InlinePolicy, LiveOidcProvider, LiveRole, PolicyVersion,
+};
 pub use retry::{Backoff, RetryPolicy};
 pub use stack::{
     FailedResource, StackError, StackFailure, StackInfo, StackSpec, Stacks, StatusClass,

@@ -13,6 +13,13 @@
 //!   live ones differ, so the diff shows what changed. CloudFormation does not repair resources
 //!   changed behind its back when its template is unchanged, so the apply, after UpdateStack,
 //!   puts the trust policy, session duration and attachments back through IAM.
+//! - **Checks and the rest of the drift.** Read also reads the role's inline policies, the
+//!   documents of its managed policies and boundary, and the OIDC provider, compares them with
+//!   the template (domain `checks::drift`, listed in the computed `drift`, planned empty) and
+//!   runs the domain's live checks: what stops LocalOps now is a warning. The apply repairs
+//!   every drift item it can (new default policy version, inline policies and boundary
+//!   deleted, client IDs and the stack's own provider put back). Plans of a create or update
+//!   run the static checks ([`plan_checks`]); an error there fails the plan.
 //! - **Import** reads every argument back from the stack. The permission set string is
 //!   recovered exactly from the template's metadata, where the provider records the bundle
 //!   (without its policy documents, which are the template's policies); stacks made elsewhere
@@ -24,14 +31,17 @@
 
 mod desired;
 mod errors;
+mod issuer;
 mod live;
 mod plan_checks;
 mod policy_json;
+mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use localops_aws::{CancellationToken, ErrorClass, StackError, StackSpec, UpdateOutcome};
+use localops_domain::checks::DriftItem;
 use localops_domain::template::{self, DEFAULT_MAX_SESSION_DURATION};
 use tfplugin::{
     ApplyOutcome, Attribute, AttributePath, Block, Change, Context, Diagnostic, Diagnostics,
@@ -255,6 +265,31 @@ fn session_duration(seconds: i64) -> Result<u32, Diagnostic> {
     })
 }
 
+/// What a state's arguments define, to compare the deployed connection with.
+fn desired_of_state(state: &Value, settings: &ProviderSettings) -> Option<Desired> {
+    Args::read(state).ok()?.desired(settings).ok().flatten()
+}
+
+/// Sets the `drift` attribute of a state read from `live` and returns the live findings as
+/// warnings.
+fn assess_into(
+    state: &mut Value,
+    live: &Live,
+    basis: &Value,
+    settings: &ProviderSettings,
+) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let Some(assessment) = desired_of_state(basis, settings).and_then(|d| live.assess(&d)) else {
+        return diagnostics;
+    };
+    state.set_attribute("drift", strings(assessment.drift_strings()));
+    let repairs = !assessment.drift.is_empty();
+    for f in &assessment.findings {
+        diagnostics.push(plan_checks::live_warning(f, repairs));
+    }
+    diagnostics
+}
+
 fn known_string(value: &Value, name: &str) -> Option<String> {
     match value.attribute(name) {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -329,22 +364,45 @@ fn applied_state(live: &Live, planned: &Value, settings: &ProviderSettings) -> V
     state
 }
 
+/// What is left of the drift after an apply, as a warning (the state keeps the planned empty
+/// list; the next refresh shows it again).
+fn remaining_drift(live: &Live, desired: &Desired) -> Option<Diagnostic> {
+    let assessment = live.assess(desired)?;
+    if assessment.drift.is_empty() {
+        return None;
+    }
+    Some(Diagnostic::warning(
+        "The connection still differs from its template",
+        format!(
+            "After the apply, IAM still shows:\n  - {}\nThe next plan shows this again.",
+            assessment.drift_strings().join("\n  - ")
+        ),
+    ))
+}
+
 /// Reads back after an apply; on failure keeps `fallback` and reports why.
+#[allow(clippy::too_many_arguments)]
 async fn read_back(
     aws: &Aws,
     stack_id: &str,
     planned: &Value,
     settings: &ProviderSettings,
+    desired: &Desired,
     cancel: &CancellationToken,
     fallback: Value,
     mut diagnostics: Diagnostics,
 ) -> ApplyOutcome {
     match live::read(aws, stack_id, cancel, true).await {
-        Ok(Some(live)) => ApplyOutcome {
-            new_state: applied_state(&live, planned, settings),
-            private: Vec::new(),
-            diagnostics,
-        },
+        Ok(Some(live)) => {
+            if let Some(d) = remaining_drift(&live, desired) {
+                diagnostics.push(d);
+            }
+            ApplyOutcome {
+                new_state: applied_state(&live, planned, settings),
+                private: Vec::new(),
+                diagnostics,
+            }
+        }
         Ok(None) => {
             diagnostics.push(Diagnostic::error(
                 "The connection stack disappeared",
@@ -423,8 +481,9 @@ impl AwsConnectionResource {
         }
     }
 
-    /// Brings the role back to the template where CloudFormation did not: trust policy,
-    /// maximum session duration, attached policies.
+    /// Brings the connection back to the template where CloudFormation did not: the OIDC
+    /// provider and its client IDs, trust policy, maximum session duration, attached policies
+    /// and their documents, inline policies, permissions boundary.
     async fn repair(
         &self,
         aws: &Aws,
@@ -448,6 +507,9 @@ impl AwsConnectionResource {
             Some(arn) => arn.clone(),
             None => live.oidc_provider_arn(),
         };
+        let drift = live.assess(desired).map(|a| a.drift).unwrap_or_default();
+        self.repair_oidc_provider(aws, desired, live, &oidc_provider_arn, &drift, cancel)
+            .await?;
         let trust = desired.trust_policy(&oidc_provider_arn);
         if !policy_json::same_document(&role.trust_policy, &trust) {
             tracing::info!(role = %role.name, "restoring the role's trust policy");
@@ -484,6 +546,135 @@ impl AwsConnectionResource {
                     errors::iam_error(&format!("detaching {arn} from {}", role.name), &e)
                 })?;
         }
+        let documents = desired
+            .check_input(Some(&live.account_id()))
+            .permissions
+            .policy_documents;
+        for item in &drift {
+            match item {
+                DriftItem::ManagedPolicyDocument { name, arn } => {
+                    let Some(document) = documents.iter().find(|d| &d.name == name) else {
+                        continue;
+                    };
+                    iam.set_policy_document(arn, &document.document, cancel)
+                        .await
+                        .map_err(|e| {
+                            errors::iam_error(&format!("restoring the document of {arn}"), &e)
+                        })?;
+                }
+                DriftItem::InlinePolicy { name } => {
+                    iam.delete_inline_policy(&role.name, name, cancel)
+                        .await
+                        .map_err(|e| {
+                            errors::iam_error(
+                                &format!("deleting the inline policy {name} of {}", role.name),
+                                &e,
+                            )
+                        })?;
+                }
+                DriftItem::PermissionsBoundary { arn } => {
+                    iam.delete_permissions_boundary(&role.name, cancel)
+                        .await
+                        .map_err(|e| {
+                            errors::iam_error(
+                                &format!(
+                                    "removing the permissions boundary {arn} of {}",
+                                    role.name
+                                ),
+                                &e,
+                            )
+                        })?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The OIDC provider part of [`Self::repair`]: client IDs put back (or removed, on the
+    /// stack's own provider), the stack's own provider recreated when it was deleted
+    /// (UpdateStack does not notice). A reused provider that is gone or for another URL is the
+    /// user's to fix: an error says how.
+    async fn repair_oidc_provider(
+        &self,
+        aws: &Aws,
+        desired: &Desired,
+        live: &Live,
+        arn: &str,
+        drift: &[DriftItem],
+        cancel: &CancellationToken,
+    ) -> Result<(), Diagnostic> {
+        let iam = &aws.iam;
+        for item in drift {
+            match item {
+                DriftItem::OidcProviderMissing { .. } if live.creates_oidc_provider() => {
+                    tracing::info!(provider = %arn, "recreating the stack's OIDC provider");
+                    let created = iam
+                        .create_oidc_provider(
+                            &desired.issuer_url,
+                            std::slice::from_ref(&desired.audience),
+                            &[],
+                            &desired.tags_all,
+                            cancel,
+                        )
+                        .await
+                        .map_err(|e| {
+                            errors::iam_error(
+                                &format!("recreating the OIDC provider for {}", desired.issuer_url),
+                                &e,
+                            )
+                        })?;
+                    if created != arn {
+                        tracing::warn!(expected = %arn, created = %created, "the recreated OIDC provider has another ARN");
+                    }
+                }
+                DriftItem::OidcProviderMissing { arn } => {
+                    return Err(Diagnostic::error(
+                        "The OIDC provider the connection uses does not exist",
+                        format!(
+                            "{arn} (set in oidc_provider_arn) was deleted. The connection did not \
+                             create it, so it does not recreate it: create an IAM OIDC provider \
+                             for {} with the client ID {:?} again, or remove oidc_provider_arn so \
+                             the connection creates its own, then apply.",
+                            desired.issuer_url, desired.audience
+                        ),
+                    )
+                    .at(at("oidc_provider_arn")));
+                }
+                DriftItem::OidcProviderUrl { expected, deployed } => {
+                    return Err(Diagnostic::error(
+                        "The OIDC provider is for another issuer",
+                        format!(
+                            "{arn} is a provider for {deployed:?}, not LocalOps' issuer \
+                             {expected:?}. IAM cannot change a provider's URL: point \
+                             oidc_provider_arn at the issuer's provider."
+                        ),
+                    )
+                    .at(at("oidc_provider_arn")));
+                }
+                DriftItem::OidcClientIdMissing { client_id } => {
+                    iam.add_oidc_client_id(arn, client_id, cancel)
+                        .await
+                        .map_err(|e| {
+                            errors::iam_error(
+                                &format!("adding the client ID {client_id:?} to {arn}"),
+                                &e,
+                            )
+                        })?;
+                }
+                DriftItem::OidcClientIdExtra { client_id } => {
+                    iam.remove_oidc_client_id(arn, client_id, cancel)
+                        .await
+                        .map_err(|e| {
+                            errors::iam_error(
+                                &format!("removing the client ID {client_id:?} from {arn}"),
+                                &e,
+                            )
+                        })?;
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -516,7 +707,11 @@ impl Resource for AwsConnectionResource {
 
     async fn validate(&self, _ctx: &Context, config: &Value) -> Diagnostics {
         match Args::read(config) {
-            Ok(args) => args.check().into(),
+            Ok(args) => {
+                let mut problems = args.check();
+                problems.extend(verify::validate(config));
+                problems.into()
+            }
             Err(e) => Diagnostic::from(e).into(),
         }
     }
@@ -642,6 +837,9 @@ impl Resource for AwsConnectionResource {
                 _ => Value::Unknown,
             },
         );
+        // Whatever drifted is put back by the apply.
+        plan.set("drift", Value::List(Vec::new()));
+        verify::plan_attributes(plan);
         // The status changes only when something does.
         plan.set(
             "status",
@@ -658,6 +856,13 @@ impl Resource for AwsConnectionResource {
         };
         let diagnostics = plan_checks::run(ctx, &self.settings, &input).await;
         plan.diagnostics.extend(diagnostics);
+        verify::run_at_plan(
+            &self.settings,
+            plan,
+            desired.as_ref(),
+            ctx.cancellation_token(),
+        )
+        .await;
     }
 
     async fn create(&self, ctx: &Context, change: Change) -> ApplyOutcome {
@@ -732,16 +937,18 @@ impl Resource for AwsConnectionResource {
             }
         }
         let fallback = partial("CREATE_COMPLETE");
-        read_back(
+        let outcome = read_back(
             &aws,
             &stack_id,
             &change.planned_state,
             &settings,
+            &desired,
             cancel,
             fallback,
             Diagnostics::new(),
         )
-        .await
+        .await;
+        verify::after_apply(&self.settings, &change.config, &desired, cancel, outcome).await
     }
 
     async fn update(&self, ctx: &Context, change: Change) -> ApplyOutcome {
@@ -777,6 +984,7 @@ impl Resource for AwsConnectionResource {
                         &stack_id,
                         &prior,
                         &settings,
+                        &desired,
                         cancel,
                         prior.clone(),
                         diagnostics,
@@ -819,16 +1027,18 @@ impl Resource for AwsConnectionResource {
         if let Err(d) = self.repair(&aws, &desired, &live, cancel).await {
             diagnostics.push(d);
         }
-        read_back(
+        let outcome = read_back(
             &aws,
             &stack_id,
             &change.planned_state,
             &settings,
+            &desired,
             cancel,
             prior,
             diagnostics,
         )
-        .await
+        .await;
+        verify::after_apply(&self.settings, &change.config, &desired, cancel, outcome).await
     }
 
     async fn delete(&self, ctx: &Context, change: Change) -> Diagnostics {
@@ -893,15 +1103,20 @@ impl Resource for AwsConnectionResource {
             return ReadOutcome::default();
         };
         match live::read(&aws, &stack_id, ctx.cancellation_token(), false).await {
-            Ok(Some(live)) if live::has_resources(&live.stack.status) => ReadOutcome {
-                state: Some(live::state(
+            Ok(Some(live)) if live::has_resources(&live.stack.status) => {
+                let mut state = live::state(
                     &live,
                     Arguments::Refresh(&current.state),
                     &settings.default_tags,
-                )),
-                private: current.private,
-                diagnostics: Diagnostics::new(),
-            },
+                );
+                verify::carry(&current.state, &mut state);
+                let diagnostics = assess_into(&mut state, &live, &current.state, &settings);
+                ReadOutcome {
+                    state: Some(state),
+                    private: current.private,
+                    diagnostics,
+                }
+            }
             Ok(Some(live)) => {
                 tracing::info!(stack = %stack_id, status = %live.stack.status, "connection stack holds nothing; planning to create it again");
                 ReadOutcome::default()
@@ -989,11 +1204,13 @@ impl Resource for AwsConnectionResource {
                 return ImportOutcome::error(errors::stack_error("importing", &stack.name, &e));
             }
         };
-        let state = live::state(
+        let mut state = live::state(
             &live,
             Arguments::Import(permission_set),
             &settings.default_tags,
         );
+        let basis = state.clone();
+        diagnostics.extend(assess_into(&mut state, &live, &basis, &settings));
         ImportOutcome {
             imported: vec![Stored {
                 state,
@@ -1006,6 +1223,7 @@ impl Resource for AwsConnectionResource {
 
 fn schema() -> Schema {
     let string_map = Type::map(Type::String);
+    let [verify_attribute, verified_at, caller_arn] = verify::schema_attributes();
     Schema::new(
         Block::new()
             .description(
@@ -1132,6 +1350,18 @@ fn schema() -> Schema {
                     ),
             )
             .attribute(
+                Attribute::new("drift", Type::list(Type::String))
+                    .computed()
+                    .description(
+                        "How the deployed connection differs from its template, one line per \
+                         difference, as found by the last refresh: trust policy, session \
+                         duration, managed policies attached, detached or with another document, \
+                         inline policies, a permissions boundary, the OIDC provider or its client \
+                         IDs. Empty when none; a plan shows the lines going away when the apply \
+                         repairs them.",
+                    ),
+            )
+            .attribute(
                 Attribute::new("tags_all", string_map)
                     .computed()
                     .description("All tags of the stack: `default_tags` merged with `tags`."),
@@ -1143,6 +1373,9 @@ fn schema() -> Schema {
                         "Whether the stack creates the OIDC provider (`oidc_provider_arn` not \
                          set) or uses an existing one.",
                     ),
-            ),
+            )
+            .attribute(verify_attribute)
+            .attribute(verified_at)
+            .attribute(caller_arn),
     )
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use localops_aws::StackSpec;
+use localops_domain::checks::StaticCheckInput;
 use localops_domain::permission_set::{
     PermissionSetBundle, administrator_access_arn, region_partition,
 };
@@ -141,6 +142,12 @@ impl Desired {
             max_session_duration: self.max_session_duration,
             existing_oidc_provider_arn: self.existing_oidc_provider_arn.clone(),
         }
+    }
+
+    /// The input of the domain's checks: what this connection deploys, in `account_id` when
+    /// known (the placeholder account otherwise).
+    pub fn check_input(&self, account_id: Option<&str>) -> StaticCheckInput {
+        StaticCheckInput::for_connection(&self.parameters(), account_id, self.bundle.as_ref())
     }
 
     /// Every problem with the inputs, as diagnostics with attribute paths.

@@ -5,20 +5,54 @@
 
 use std::collections::BTreeMap;
 
-use localops_aws::{CancellationToken, LiveRole, StackInfo};
+use localops_aws::{CancellationToken, LiveOidcProvider, LiveRole, StackInfo};
+use localops_domain::checks::{
+    self, DeployedConnection, DeployedOidcProvider, DeployedPolicy, DeployedRole, DriftItem,
+    Finding, NamedDocument,
+};
 use localops_domain::template::{self, STACK_NAME_PREFIX, output, parameter};
 use tfplugin::{Diagnostic, FromValue, ObjectReader, Value};
 
+use super::desired::Desired;
 use super::errors;
 use super::policy_json;
 use crate::settings::Aws;
 
-/// The stack and its role.
+/// The stack, its role and the OIDC provider the role trusts.
 #[derive(Clone, Debug)]
 pub struct Live {
     pub stack: StackInfo,
     /// `None` when the role is gone (deleted out of band) or the stack has none yet.
     pub role: Option<LiveRole>,
+    /// The default version's document of the role's permissions boundary, when it has one
+    /// and it could be read.
+    pub boundary_document: Option<String>,
+    /// What IAM said about the OIDC provider.
+    pub oidc_provider: ProviderRead,
+}
+
+/// The OIDC provider as read through IAM.
+#[derive(Clone, Debug)]
+pub enum ProviderRead {
+    /// Not read: the stack holds nothing, or IAM could not be asked (logged).
+    NotRead,
+    Missing,
+    Found(LiveOidcProvider),
+}
+
+/// What the deployed connection lacks, compared with what it defines: the drift the next
+/// apply repairs, and what stops LocalOps now.
+#[derive(Clone, Debug, Default)]
+pub struct Assessment {
+    pub drift: Vec<DriftItem>,
+    pub findings: Vec<Finding>,
+}
+
+impl Assessment {
+    /// The drift as the `drift` attribute shows it.
+    pub fn drift_strings(&self) -> Vec<String> {
+        self.drift.iter().map(ToString::to_string).collect()
+    }
 }
 
 impl Live {
@@ -68,6 +102,80 @@ impl Live {
         arns
     }
 
+    /// What is deployed, as the domain's checks take it. An OIDC provider that could not be
+    /// read is taken as `stand_in` (so it is neither reported missing nor drifted).
+    pub fn deployed(&self, stand_in: Option<DeployedOidcProvider>) -> DeployedConnection {
+        let role = self.role.as_ref().map(|r| DeployedRole {
+            arn: r.arn.clone(),
+            trust_policy: r.trust_policy.clone(),
+            max_session_duration: r.max_session_duration,
+            permissions_boundary: r
+                .permissions_boundary_arn
+                .as_ref()
+                .map(|arn| DeployedPolicy {
+                    name: arn.rsplit('/').next().unwrap_or(arn).to_owned(),
+                    arn: arn.clone(),
+                    document: self.boundary_document.clone(),
+                }),
+            attached_policies: r
+                .attached_policies
+                .iter()
+                .map(|p| DeployedPolicy {
+                    name: p.name.clone(),
+                    arn: p.arn.clone(),
+                    document: p.document.clone(),
+                })
+                .collect(),
+            inline_policies: r
+                .inline_policies
+                .iter()
+                .map(|p| NamedDocument::new(p.name.clone(), p.document.clone()))
+                .collect(),
+        });
+        let oidc_provider = match &self.oidc_provider {
+            ProviderRead::Found(p) => Some(DeployedOidcProvider {
+                arn: p.arn.clone(),
+                url: p.url.clone(),
+                client_ids: p.client_ids.clone(),
+                thumbprints: p.thumbprints.clone(),
+            }),
+            ProviderRead::Missing => None,
+            ProviderRead::NotRead => stand_in,
+        };
+        DeployedConnection {
+            role,
+            oidc_provider,
+        }
+    }
+
+    /// Compares what is deployed with what `desired` defines (in the stack's account):
+    /// `None` when the account is not known or the stack holds nothing.
+    pub fn assess(&self, desired: &Desired) -> Option<Assessment> {
+        let account = self.account_id();
+        if account.is_empty() || !has_resources(&self.stack.status) {
+            return None;
+        }
+        let mut desired = desired.clone();
+        if self.creates_oidc_provider() {
+            desired.existing_oidc_provider_arn = None;
+        }
+        let expected = desired.check_input(Some(&account));
+        let stand_in = DeployedOidcProvider {
+            arn: expected.oidc_provider_arn.clone(),
+            url: expected.issuer_host(),
+            client_ids: expected
+                .oidc_client_ids
+                .clone()
+                .unwrap_or_else(|| vec![expected.audience.clone()]),
+            thumbprints: Vec::new(),
+        };
+        let deployed = self.deployed(Some(stand_in));
+        Some(Assessment {
+            drift: checks::drift(&expected, &deployed),
+            findings: checks::check_live(&expected, &deployed),
+        })
+    }
+
     pub fn trust_policy(&self) -> String {
         self.role
             .as_ref()
@@ -101,19 +209,47 @@ pub async fn read(
     let mut live = Live {
         stack: info,
         role: None,
+        boundary_document: None,
+        oidc_provider: ProviderRead::NotRead,
     };
-    if let Some(role_name) = live.role_name().map(str::to_owned)
-        && has_resources(&live.stack.status)
-    {
-        let iam = if fresh {
-            aws.iam.clone().retrying_not_found()
-        } else {
-            aws.iam.clone()
-        };
+    if !has_resources(&live.stack.status) {
+        return Ok(Some(live));
+    }
+    let iam = if fresh {
+        aws.iam.clone().retrying_not_found()
+    } else {
+        aws.iam.clone()
+    };
+    if let Some(role_name) = live.role_name().map(str::to_owned) {
         live.role = iam
             .get_role(&role_name, cancel)
             .await
             .map_err(|e| errors::iam_error(&format!("reading the role {role_name}"), &e))?;
+    }
+    // The boundary's document and the provider are for the checks: when IAM will not say,
+    // the checks do without (logged), the state is still read.
+    if let Some(arn) = live
+        .role
+        .as_ref()
+        .and_then(|r| r.permissions_boundary_arn.clone())
+    {
+        match aws.iam.policy_document(&arn, cancel).await {
+            Ok(found) => live.boundary_document = found.map(|(_, document)| document),
+            Err(e) => {
+                tracing::warn!(boundary = %arn, error = %e, "could not read the role's permissions boundary")
+            }
+        }
+    }
+    let provider_arn = live.oidc_provider_arn();
+    if !provider_arn.is_empty() {
+        live.oidc_provider = match iam.get_oidc_provider(&provider_arn, cancel).await {
+            Ok(Some(p)) => ProviderRead::Found(p),
+            Ok(None) => ProviderRead::Missing,
+            Err(e) => {
+                tracing::warn!(provider = %provider_arn, error = %e, "could not read the OIDC provider");
+                ProviderRead::NotRead
+            }
+        };
     }
     Ok(Some(live))
 }
@@ -220,6 +356,8 @@ pub fn state(
         ("status", Value::String(stack.status.clone())),
         ("trust_policy", Value::String(live.trust_policy())),
         ("managed_policy_arns", strings(live.attached_policy_arns())),
+        // Set by the caller, which knows what the connection defines.
+        ("drift", Value::List(Vec::new())),
         ("tags_all", string_map(&stack.tags)),
         (
             "creates_oidc_provider",

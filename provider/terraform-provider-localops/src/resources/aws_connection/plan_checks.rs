@@ -3,19 +3,27 @@
 //! [`PlanChecks`]; a check that needs AWS skips itself (with a debug log) when credentials are
 //! not available, so plans still work offline.
 //!
-//! This is the place for more checks (static analysis of the permission set with the IAM
-//! policy engine, live checks of the account, an STS proof under a `verify` attribute): add
-//! them to [`run`], reading what they need from [`PlanInput`].
+//! - **Static checks** ([`checks::check_static`]) on every plan of a create or update whose
+//!   arguments are known: what the connection will deploy (trust policy, permission set,
+//!   session length, IAM limits, the OIDC provider's client IDs) is evaluated with the IAM
+//!   policy engine. Each finding is a diagnostic on its attribute (provider-level findings
+//!   name the provider setting); an error fails the plan, so nothing is created. The account
+//!   is the state's, else the caller's (STS GetCallerIdentity), else a placeholder.
+//! - **A reused OIDC provider** (`oidc_provider_arn` set) is read through IAM and checked with
+//!   [`checks::check_oidc_provider`] (it exists, it is the issuer's, the audience is a client ID).
+//! - **Live checks** of a deployed connection run at refresh (Read), where the deployed role
+//!   and provider are read anyway: see [`live_warning`].
 
 use std::time::Duration;
 
 use localops_aws::iam::match_provider_url;
 use localops_aws::{CancellationToken, ErrorClass, RetryPolicy};
+use localops_domain::checks::{self, CheckField, DeployedOidcProvider, Finding, Severity};
 use localops_domain::template;
 use tfplugin::{AttributePath, Context, Diagnostic, Diagnostics, Value};
 
 use super::desired::Desired;
-use crate::settings::{Configured, Settings};
+use crate::settings::{Aws, Configured, Settings};
 
 /// Time allowed to the AWS calls of plan-time checks (retries included).
 const CHECK_BUDGET: Duration = Duration::from_secs(10);
@@ -27,7 +35,6 @@ pub struct PlanInput<'a> {
     /// Null on create.
     pub prior_state: &'a Value,
     /// The planned state so far.
-    #[allow(dead_code)] // for checks that compare with planned values
     pub planned: &'a Value,
 }
 
@@ -61,18 +68,180 @@ impl PlanChecks {
     }
 }
 
+/// AWS for plan-time checks: budgeted retries, and given up on for the rest of the plan once
+/// credentials turn out to be missing.
+struct Reach {
+    aws: Option<Aws>,
+}
+
+impl Reach {
+    async fn new(settings: &Settings) -> Reach {
+        if !matches!(settings.configured(), Configured::Ready(_)) {
+            return Reach { aws: None };
+        }
+        let aws = settings.aws().await.ok().map(|aws| {
+            let retry = RetryPolicy::default().with_budget(CHECK_BUDGET);
+            Aws {
+                stacks: aws.stacks.with_retry(retry),
+                iam: aws.iam.with_retry(retry),
+                sts: aws.sts.with_retry(retry),
+            }
+        });
+        Reach { aws }
+    }
+
+    /// True (and AWS given up on) when `class` says there are no usable credentials.
+    fn offline_if(&mut self, class: Option<ErrorClass>) -> bool {
+        let offline = matches!(
+            class,
+            Some(
+                ErrorClass::NoCredentials
+                    | ErrorClass::CredentialsProvider
+                    | ErrorClass::InvalidCredentials
+            ) | None
+        );
+        if offline {
+            self.aws = None;
+        }
+        offline
+    }
+}
+
 /// Runs every plan-time check.
 pub async fn run(ctx: &Context, settings: &Settings, input: &PlanInput<'_>) -> Diagnostics {
     let mut checks = PlanChecks::default();
-    existing_oidc_provider(ctx, settings, input, &mut checks).await;
+    let mut reach = Reach::new(settings).await;
+    existing_oidc_provider(ctx, &mut reach, input, &mut checks).await;
+    static_checks(ctx, &mut reach, input, &mut checks).await;
     checks.diagnostics
+}
+
+/// A finding as a diagnostic: on its resource attribute, or naming the provider setting it is
+/// about. `severity` overrides the finding's (live findings are warnings).
+pub fn finding_diagnostic(f: &Finding, severity: Severity, detail_suffix: &str) -> Diagnostic {
+    let detail = format!("{}{detail_suffix}", f.detail);
+    let summary = match f.field.provider_setting() {
+        Some(setting) => format!("{} (provider setting `{setting}`)", f.summary),
+        None => f.summary.clone(),
+    };
+    let d = match severity {
+        Severity::Error => Diagnostic::error(summary, detail),
+        Severity::Warning => Diagnostic::warning(summary, detail),
+    };
+    match f.field.attribute() {
+        Some(name) if f.field.provider_setting().is_none() => d.at(AttributePath::attr(name)),
+        _ => d,
+    }
+}
+
+/// A live finding (what stops LocalOps now) as a warning; `repairs` when the next apply puts
+/// the connection back to its template.
+pub fn live_warning(f: &Finding, repairs: bool) -> Diagnostic {
+    let suffix = if repairs {
+        "\n\nThe deployed connection differs from its template (see `drift`); the next \
+         terraform apply puts it back."
+    } else {
+        ""
+    };
+    finding_diagnostic(f, Severity::Warning, suffix)
+}
+
+fn known_string(value: &Value, name: &str) -> Option<String> {
+    match value.attribute(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The account for the checks' ARNs: planned or prior, else the caller's.
+async fn account(ctx: &Context, reach: &mut Reach, input: &PlanInput<'_>) -> Option<String> {
+    if let Some(account) = known_string(input.planned, "account_id")
+        .or_else(|| known_string(input.prior_state, "account_id"))
+    {
+        return Some(account);
+    }
+    let aws = reach.aws.as_ref()?;
+    match aws.sts.caller_identity(ctx.cancellation_token()).await {
+        Ok(identity) if !identity.account.is_empty() => Some(identity.account),
+        Ok(_) => None,
+        Err(e) => {
+            reach.offline_if(e.class());
+            tracing::debug!(error = %e, "static checks use a placeholder account: GetCallerIdentity failed");
+            None
+        }
+    }
+}
+
+/// [`checks::check_static`] (and, for a reused OIDC provider, [`checks::check_oidc_provider`])
+/// as diagnostics.
+async fn static_checks(
+    ctx: &Context,
+    reach: &mut Reach,
+    input: &PlanInput<'_>,
+    checks: &mut PlanChecks,
+) {
+    let Some(desired) = input.desired else {
+        return;
+    };
+    let account = account(ctx, reach, input).await;
+    let mut expected = desired.check_input(account.as_deref());
+    let mut provider_findings = Vec::new();
+    if let Some(arn) = &desired.existing_oidc_provider_arn
+        && let Some(aws) = &reach.aws
+    {
+        match aws
+            .iam
+            .get_oidc_provider(arn, ctx.cancellation_token())
+            .await
+        {
+            Ok(found) => {
+                let deployed = found.map(|p| DeployedOidcProvider {
+                    arn: p.arn,
+                    url: p.url,
+                    client_ids: p.client_ids,
+                    thumbprints: p.thumbprints,
+                });
+                if let Some(p) = &deployed {
+                    expected.oidc_client_ids = Some(p.client_ids.clone());
+                }
+                provider_findings = checks::check_oidc_provider(&expected, deployed.as_ref());
+            }
+            Err(e) => {
+                if !reach.offline_if(e.class()) {
+                    checks.warning(
+                        Some(AttributePath::attr("oidc_provider_arn")),
+                        "Could not read the OIDC provider",
+                        format!(
+                            "Reading {arn} through IAM failed, so the plan cannot tell whether \
+                             it is LocalOps' issuer's provider with the audience as a client ID: \
+                             {e}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let mut findings = checks::check_static(&expected);
+    // check_static already checks the audience against the client IDs read; keep what only
+    // the provider check says (the provider is missing, or its URL is not the issuer's).
+    for f in provider_findings {
+        if f.field != CheckField::Audience && !findings.iter().any(|g| g.summary == f.summary) {
+            findings.push(f);
+        }
+    }
+    findings.sort_by_key(|f| f.severity);
+    for f in &findings {
+        checks
+            .diagnostics
+            .push(finding_diagnostic(f, f.severity, ""));
+    }
 }
 
 /// On create, when the stack would create the OIDC provider: IAM allows one provider per
 /// issuer URL, so an existing one would fail the stack. Say so at plan time, with its ARN.
 async fn existing_oidc_provider(
     ctx: &Context,
-    settings: &Settings,
+    reach: &mut Reach,
     input: &PlanInput<'_>,
     checks: &mut PlanChecks,
 ) {
@@ -82,29 +251,17 @@ async fn existing_oidc_provider(
     if !input.is_create() || desired.existing_oidc_provider_arn.is_some() {
         return;
     }
-    if !matches!(settings.configured(), Configured::Ready(_)) {
+    let Some(aws) = reach.aws.clone() else {
         return;
-    }
-    let aws = match settings.aws().await {
-        Ok(aws) => aws,
-        Err(_) => return,
     };
     let cancel: &CancellationToken = ctx.cancellation_token();
-    let retry = RetryPolicy::default().with_budget(CHECK_BUDGET);
-    let iam = aws.iam.clone().with_retry(retry);
-    let mut arns = match iam.list_oidc_providers(cancel).await {
+    let mut arns = match aws.iam.list_oidc_providers(cancel).await {
         Ok(arns) => arns,
         Err(e) => {
-            match e.class() {
-                Some(
-                    ErrorClass::NoCredentials
-                    | ErrorClass::CredentialsProvider
-                    | ErrorClass::InvalidCredentials,
-                )
-                | None => {
-                    tracing::debug!(error = %e, "skipping the OIDC provider check: no usable credentials");
-                }
-                Some(_) => checks.warning(
+            if reach.offline_if(e.class()) {
+                tracing::debug!(error = %e, "skipping the OIDC provider check: no usable credentials");
+            } else {
+                checks.warning(
                     None,
                     "Could not check for an existing OIDC provider",
                     format!(
@@ -112,17 +269,14 @@ async fn existing_oidc_provider(
                          whether one for {} already exists (the stack would then fail): {e}",
                         desired.issuer_url
                     ),
-                ),
+                );
             }
             return;
         }
     };
     // A stack of the same name (a tainted one about to be replaced) owns its provider.
-    let stacks = aws
+    if let Ok(Some(stack)) = aws
         .stacks
-        .clone()
-        .with_retry(RetryPolicy::default().with_budget(CHECK_BUDGET));
-    if let Ok(Some(stack)) = stacks
         .describe_stack(&template::stack_name(&desired.name), cancel)
         .await
         && let Some(own) = stack.outputs.get(template::output::OIDC_PROVIDER_ARN)

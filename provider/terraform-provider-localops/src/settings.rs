@@ -38,6 +38,10 @@ pub const ENV_WAIT_TIMEOUT_SECS: &str = "LOCALOPS_WAIT_TIMEOUT_SECONDS";
 pub const ENV_ISSUER_CA_FILE: &str = "LOCALOPS_OIDC_ISSUER_CA_FILE";
 /// `1`/`true`/`yes`: never fetch the issuer's discovery document (as `check_oidc_issuer = false`).
 pub const ENV_SKIP_ISSUER_CHECK: &str = "LOCALOPS_SKIP_ISSUER_CHECK";
+/// Test hook: fetch the discovery document from this URL (e.g. a loopback issuer on another
+/// port, which IAM's issuer URLs cannot have) and judge it as the issuer's. Messages then name
+/// this URL. Tokens are still compared with `oidc_issuer_url`.
+pub const ENV_ISSUER_FETCH_URL: &str = "LOCALOPS_OIDC_ISSUER_FETCH_URL";
 /// Total time of one issuer check (discovery + JWKS), in seconds (default 5).
 pub const ENV_ISSUER_TIMEOUT_SECS: &str = "LOCALOPS_OIDC_ISSUER_TIMEOUT_SECONDS";
 /// How long a `verify` proof keeps retrying across IAM's propagation delay, in seconds
@@ -74,11 +78,14 @@ pub struct IssuerCheck {
     /// `oidc_issuer_ca_file` or [`ENV_ISSUER_CA_FILE`]. Public certificates, not secrets.
     pub extra_ca_pem: Option<String>,
     pub timeout: Duration,
+    /// [`ENV_ISSUER_FETCH_URL`].
+    pub fetch_url: Option<String>,
 }
 
 /// What the issuer check found, shared by every resource of the provider process.
 #[derive(Clone, Debug)]
 pub struct IssuerFacts {
+    /// The URL checked: `oidc_issuer_url`, or [`ENV_ISSUER_FETCH_URL`] when set.
     pub issuer_url: String,
     pub report: IssuerReport,
     /// The issuer's keys, when the check passed and the JWKS parsed.
@@ -167,7 +174,10 @@ impl Settings {
     /// turned off.
     pub async fn issuer_facts(&self) -> Option<IssuerFacts> {
         let settings = self.ready()?;
-        let issuer_url = settings.issuer_url.clone()?;
+        let issuer_url = match &settings.issuer_check.fetch_url {
+            Some(url) => url.clone(),
+            None => settings.issuer_url.clone()?,
+        };
         if !settings.issuer_check.enabled {
             tracing::debug!("issuer check turned off");
             return None;
@@ -636,6 +646,7 @@ fn issuer_check(r: &mut Reader, env: Env<'_>, raw: &Raw) -> IssuerCheck {
         enabled,
         extra_ca_pem: pem,
         timeout,
+        fetch_url: env(ENV_ISSUER_FETCH_URL).map(|v| v.trim().to_owned()),
     }
 }
 

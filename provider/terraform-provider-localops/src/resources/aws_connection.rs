@@ -387,14 +387,14 @@ async fn read_back(
     stack_id: &str,
     planned: &Value,
     settings: &ProviderSettings,
-    desired: &Desired,
+    repaired: Option<&Desired>,
     cancel: &CancellationToken,
     fallback: Value,
     mut diagnostics: Diagnostics,
 ) -> ApplyOutcome {
     match live::read(aws, stack_id, cancel, true).await {
         Ok(Some(live)) => {
-            if let Some(d) = remaining_drift(&live, desired) {
+            if let Some(d) = repaired.and_then(|desired| remaining_drift(&live, desired)) {
                 diagnostics.push(d);
             }
             ApplyOutcome {
@@ -942,7 +942,7 @@ impl Resource for AwsConnectionResource {
             &stack_id,
             &change.planned_state,
             &settings,
-            &desired,
+            None,
             cancel,
             fallback,
             Diagnostics::new(),
@@ -984,7 +984,7 @@ impl Resource for AwsConnectionResource {
                         &stack_id,
                         &prior,
                         &settings,
-                        &desired,
+                        None,
                         cancel,
                         prior.clone(),
                         diagnostics,
@@ -1032,7 +1032,7 @@ impl Resource for AwsConnectionResource {
             &stack_id,
             &change.planned_state,
             &settings,
-            &desired,
+            Some(&desired),
             cancel,
             prior,
             diagnostics,

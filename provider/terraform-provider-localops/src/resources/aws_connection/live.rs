@@ -242,7 +242,8 @@ pub async fn read(
     }
     let provider_arn = live.oidc_provider_arn();
     if !provider_arn.is_empty() {
-        live.oidc_provider = match iam.get_oidc_provider(&provider_arn, cancel).await {
+        // Not retried when missing: a deleted provider is drift to report, not a delay.
+        live.oidc_provider = match aws.iam.get_oidc_provider(&provider_arn, cancel).await {
             Ok(Some(p)) => ProviderRead::Found(p),
             Ok(None) => ProviderRead::Missing,
             Err(e) => {

@@ -909,6 +909,28 @@ def _update_termination_protection(self: Any) -> Any:
     return ActionResult({"StackId": stack.stack_id})
 
 
+def _add_client_id(self: Any) -> Any:
+    """AddClientIDToOpenIDConnectProvider, which moto 5.2.1 lacks: adds the client ID unless
+    the provider has it (IAM does nothing then either)."""
+    from moto.core.responses import EmptyResult
+
+    provider = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    client_id = self._get_param("ClientID")
+    if client_id not in provider.client_id_list:
+        provider.client_id_list.append(client_id)
+    return EmptyResult()
+
+
+def _remove_client_id(self: Any) -> Any:
+    """RemoveClientIDFromOpenIDConnectProvider, which moto 5.2.1 lacks (absent: no change)."""
+    from moto.core.responses import EmptyResult
+
+    provider = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    client_id = self._get_param("ClientID")
+    provider.client_id_list = [c for c in provider.client_id_list if c != client_id]
+    return EmptyResult()
+
+
 # --------------------------------------------------------------------------------------------
 
 _ORIGINALS: dict[str, Any] = {}
@@ -954,4 +976,8 @@ def apply() -> None:
     from moto.cloudformation import responses as cfn_responses
 
     cfn_responses.CloudFormationResponse.update_termination_protection = _update_termination_protection
+    from moto.iam import responses as iam_responses
+
+    iam_responses.IamResponse.add_client_id_to_open_id_connect_provider = _add_client_id
+    iam_responses.IamResponse.remove_client_id_from_open_id_connect_provider = _remove_client_id
     _APPLIED = True

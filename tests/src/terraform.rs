@@ -225,6 +225,9 @@ impl Workspace {
         );
         env.insert("TF_IN_AUTOMATION".to_owned(), "1".to_owned());
         env.insert("CHECKPOINT_DISABLE".to_owned(), "1".to_owned());
+        // Tests talk to loopback only: never let the AWS credential chain probe the instance
+        // metadata address.
+        env.insert("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned());
         let workspace = Workspace {
             dir,
             env,

@@ -297,3 +297,50 @@ async fn existing_oidc_provider(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(field: CheckField, severity: Severity) -> Finding {
+        Finding {
+            severity,
+            field,
+            summary: "something is wrong".into(),
+            detail: "because of statement \"X\"".into(),
+        }
+    }
+
+    #[test]
+    fn findings_point_at_attributes_or_name_the_provider_setting() {
+        let d = finding_diagnostic(
+            &finding(CheckField::PermissionSet, Severity::Error),
+            Severity::Error,
+            "",
+        );
+        assert_eq!(d.summary, "something is wrong");
+        assert_eq!(d.detail, "because of statement \"X\"");
+        assert_eq!(
+            d.attribute.as_ref().map(ToString::to_string).as_deref(),
+            Some("permission_set")
+        );
+
+        let d = finding_diagnostic(
+            &finding(CheckField::Audience, Severity::Error),
+            Severity::Error,
+            "",
+        );
+        assert_eq!(
+            d.summary,
+            "something is wrong (provider setting `oidc_audience`)"
+        );
+        assert!(d.attribute.is_none());
+
+        let d = live_warning(&finding(CheckField::TrustPolicy, Severity::Error), true);
+        assert!(d.detail.ends_with("the next terraform apply puts it back."));
+        assert_eq!(
+            d.attribute.as_ref().map(ToString::to_string).as_deref(),
+            Some("trust_policy")
+        );
+    }
+}

@@ -105,17 +105,26 @@ fn provider_schema() -> Schema {
         .attribute(
             Attribute::new("cloudformation", Type::String)
                 .optional()
-                .description("CloudFormation endpoint URL."),
+                .description(
+                    "CloudFormation endpoint URL, e.g. an emulator or a VPC endpoint. Takes precedence \
+                     over `AWS_ENDPOINT_URL_*` variables and profile settings.",
+                ),
         )
         .attribute(
             Attribute::new("iam", Type::String)
                 .optional()
-                .description("IAM endpoint URL."),
+                .description(
+                    "IAM endpoint URL, e.g. an emulator or a VPC endpoint. Takes precedence \
+                     over `AWS_ENDPOINT_URL_*` variables and profile settings.",
+                ),
         )
         .attribute(
             Attribute::new("sts", Type::String)
                 .optional()
-                .description("STS endpoint URL."),
+                .description(
+                    "STS endpoint URL, e.g. an emulator or a VPC endpoint. Takes precedence \
+                     over `AWS_ENDPOINT_URL_*` variables and profile settings. Also used by `assume_role`.",
+                ),
         );
     Schema::new(
         Block::new()

@@ -1228,14 +1228,17 @@ fn schema() -> Schema {
         Block::new()
             .description(
                 "A LocalOps *connection* to an AWS account: the CloudFormation stack \
-                 `Ops-<name>` holding an IAM OIDC identity provider that trusts LocalOps' issuer, \
-                 the IAM role LocalOps assumes with `sts:AssumeRoleWithWebIdentity` (short-term \
-                 credentials only), and the role's permissions.\n\n\
+                 `Ops-<name>` holding the IAM role LocalOps assumes with \
+                 `sts:AssumeRoleWithWebIdentity` (short-term credentials only), the role's \
+                 permissions and, unless `oidc_provider_arn` names an existing one, an IAM OIDC \
+                 identity provider that trusts LocalOps' issuer.\n\n\
                  The stack is rendered from the same template as LocalOps' console quick-create \
-                 link. Changes made to the role outside CloudFormation (its trust policy, session \
-                 duration or attached policies) show in `terraform plan` and are undone by the \
-                 next apply. Import with `terraform import <address> Ops-<name>` (stack name or \
-                 stack id).",
+                 link. `terraform plan` proves the connection will work: it evaluates the trust \
+                 and permission policies for LocalOps' identity, and, for a deployed connection, \
+                 reads the live role and OIDC provider. Changes made outside CloudFormation (the \
+                 trust policy, session duration, attached, inline or boundary policies, policy \
+                 documents, the OIDC provider or its client IDs) show in the plan under `drift` \
+                 and are undone by the next apply.",
             )
             .attribute(
                 Attribute::new("name", Type::String)
@@ -1286,8 +1289,8 @@ fn schema() -> Schema {
                     .description(
                         "ARN of an IAM OIDC provider for LocalOps' issuer that already exists in \
                          the account; the stack then creates none (IAM allows one provider per \
-                         issuer URL). Omitted, the stack creates it, and this attribute is its \
-                         ARN.",
+                         issuer URL). Defaults to the provider the stack creates, whose ARN \
+                         this attribute then holds.",
                     ),
             )
             .attribute(
@@ -1315,7 +1318,10 @@ fn schema() -> Schema {
             .attribute(
                 Attribute::new("stack_name", Type::String)
                     .computed()
-                    .description("The stack's name, `Ops-<name>`."),
+                    .description(
+                        "The CloudFormation stack's name: `Ops-` followed by `name`, in the \
+                         provider's `region`.",
+                    ),
             )
             .attribute(
                 Attribute::new("account_id", Type::String)

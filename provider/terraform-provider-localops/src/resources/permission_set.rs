@@ -306,11 +306,10 @@ fn schema() -> Schema {
                          not limited to `regions`.",
                     ),
             )
-            .attribute(
-                Attribute::new("id", Type::String)
-                    .computed()
-                    .description("The permission set's name."),
-            )
+            .attribute(Attribute::new("id", Type::String).computed().description(
+                "Identifies the permission set in state: its `name`. A permission set \
+                         has no remote object; it only renders policies.",
+            ))
             .attribute(
                 Attribute::new("policy_documents", string_list.clone())
                     .computed()

@@ -13,7 +13,10 @@ fn example_dirs() -> Vec<PathBuf> {
             .map(|entry| entry.expect("directory entry").path())
             .collect();
         entries.sort();
-        if entries.iter().any(|p| p.extension().is_some_and(|e| e == "tf")) {
+        if entries
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "tf"))
+        {
             found.push(dir.to_path_buf());
         }
         for entry in entries.iter().filter(|p| p.is_dir()) {

@@ -201,6 +201,38 @@ impl Iam {
         }
     }
 
+    /// Reads every page of a marker-paginated read: `send` sends the request for one page
+    /// (its argument is the marker, `None` for the first page), `cursor` gives a page's
+    /// `IsTruncated` and `Marker`, and `each` takes every page in order. Stops at the last
+    /// page, or when IAM repeats a marker (see [`next_marker`]).
+    async fn for_each_page<P, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        cancel: &CancellationToken,
+        mut send: F,
+        cursor: fn(&P) -> (bool, Option<&str>),
+        mut each: impl FnMut(&P),
+    ) -> Result<(), IamError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<P, aws_sdk_iam::error::SdkError<E>>>,
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .call(operation, resource, false, cancel, || send(marker.clone()))
+                .await?;
+            each(&page);
+            let (truncated, next) = cursor(&page);
+            marker = next_marker(truncated, next, &marker);
+            if marker.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
     /// Reads a role with its trust policy, boundary, attached policies (with the default
     /// version's document of customer managed ones) and inline policies. `None` when the role
     /// does not exist (or disappears while being read).
@@ -209,11 +241,7 @@ impl Iam {
         name: &str,
         cancel: &CancellationToken,
     ) -> Result<Option<LiveRole>, IamError> {
-        match self.read_role(name, cancel).await {
-            Ok(role) => Ok(Some(role)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        none_if_not_found(self.read_role(name, cancel).await)
     }
 
     async fn read_role(
@@ -260,36 +288,35 @@ impl Iam {
                 .collect(),
         };
 
-        // Attached managed policies (paginated).
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let page = self
-                .call("ListAttachedRolePolicies", name, false, cancel, || {
-                    self.client
-                        .list_attached_role_policies()
-                        .role_name(name)
-                        .set_marker(m.clone())
-                        .send()
-                })
-                .await?;
-            for p in page.attached_policies() {
-                let (Some(arn), Some(policy_name)) = (p.policy_arn(), p.policy_name()) else {
-                    continue;
-                };
-                live.attached_policies.push(AttachedPolicy {
-                    name: policy_name.to_owned(),
-                    arn: arn.to_owned(),
-                    aws_managed: is_aws_managed(arn),
-                    default_version_id: None,
-                    document: None,
-                });
-            }
-            marker = next_marker(page.is_truncated(), page.marker(), &marker);
-            if marker.is_none() {
-                break;
-            }
-        }
+        // Attached managed policies.
+        self.for_each_page(
+            "ListAttachedRolePolicies",
+            name,
+            cancel,
+            |marker| {
+                self.client
+                    .list_attached_role_policies()
+                    .role_name(name)
+                    .set_marker(marker)
+                    .send()
+            },
+            |page| (page.is_truncated(), page.marker()),
+            |page| {
+                for p in page.attached_policies() {
+                    let (Some(arn), Some(policy_name)) = (p.policy_arn(), p.policy_name()) else {
+                        continue;
+                    };
+                    live.attached_policies.push(AttachedPolicy {
+                        name: policy_name.to_owned(),
+                        arn: arn.to_owned(),
+                        aws_managed: is_aws_managed(arn),
+                        default_version_id: None,
+                        document: None,
+                    });
+                }
+            },
+        )
+        .await?;
         for policy in live.attached_policies.iter_mut().filter(|p| !p.aws_managed) {
             if let Some((version, document)) = self.policy_document(&policy.arn, cancel).await? {
                 policy.default_version_id = Some(version);
@@ -297,26 +324,23 @@ impl Iam {
             }
         }
 
-        // Inline policies (paginated).
+        // Inline policies.
         let mut names = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let page = self
-                .call("ListRolePolicies", name, false, cancel, || {
-                    self.client
-                        .list_role_policies()
-                        .role_name(name)
-                        .set_marker(m.clone())
-                        .send()
-                })
-                .await?;
-            names.extend(page.policy_names().iter().cloned());
-            marker = next_marker(page.is_truncated(), page.marker(), &marker);
-            if marker.is_none() {
-                break;
-            }
-        }
+        self.for_each_page(
+            "ListRolePolicies",
+            name,
+            cancel,
+            |marker| {
+                self.client
+                    .list_role_policies()
+                    .role_name(name)
+                    .set_marker(marker)
+                    .send()
+            },
+            |page| (page.is_truncated(), page.marker()),
+            |page| names.extend(page.policy_names().iter().cloned()),
+        )
+        .await?;
         for policy_name in names {
             let resource = format!("{name}/{policy_name}");
             let out = self
@@ -328,16 +352,15 @@ impl Iam {
                         .send()
                 })
                 .await;
-            match out {
-                Ok(out) => live.inline_policies.push(InlinePolicy {
-                    name: policy_name,
-                    document: decode_policy_document(out.policy_document()),
-                }),
-                // Deleted between list and get: it is gone, skip it. (If the role itself
-                // vanished, the caller sees that on its next read.)
-                Err(e) if e.is_not_found() => continue,
-                Err(e) => return Err(e),
-            }
+            // Deleted between list and get: it is gone, skip it. (If the role itself
+            // vanished, the caller sees that on its next read.)
+            let Some(out) = none_if_not_found(out)? else {
+                continue;
+            };
+            live.inline_policies.push(InlinePolicy {
+                name: policy_name,
+                document: decode_policy_document(out.policy_document()),
+            });
         }
         Ok(live)
     }
@@ -349,15 +372,13 @@ impl Iam {
         policy_arn: &str,
         cancel: &CancellationToken,
     ) -> Result<Option<(String, String)>, IamError> {
-        let policy = match self
+        let policy = self
             .call("GetPolicy", policy_arn, false, cancel, || {
                 self.client.get_policy().policy_arn(policy_arn).send()
             })
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
+            .await;
+        let Some(policy) = none_if_not_found(policy)? else {
+            return Ok(None);
         };
         let Some(version) = policy
             .policy()
@@ -366,7 +387,7 @@ impl Iam {
         else {
             return Ok(None);
         };
-        let out = match self
+        let out = self
             .call("GetPolicyVersion", policy_arn, false, cancel, || {
                 self.client
                     .get_policy_version()
@@ -374,11 +395,9 @@ impl Iam {
                     .version_id(&version)
                     .send()
             })
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
+            .await;
+        let Some(out) = none_if_not_found(out)? else {
+            return Ok(None);
         };
         let document = out
             .policy_version()
@@ -415,18 +434,16 @@ impl Iam {
         arn: &str,
         cancel: &CancellationToken,
     ) -> Result<Option<LiveOidcProvider>, IamError> {
-        let out = match self
+        let out = self
             .call("GetOpenIDConnectProvider", arn, false, cancel, || {
                 self.client
                     .get_open_id_connect_provider()
                     .open_id_connect_provider_arn(arn)
                     .send()
             })
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
+            .await;
+        let Some(out) = none_if_not_found(out)? else {
+            return Ok(None);
         };
         Ok(Some(LiveOidcProvider {
             arn: arn.to_owned(),
@@ -591,33 +608,32 @@ impl Iam {
         cancel: &CancellationToken,
     ) -> Result<Vec<PolicyVersion>, IamError> {
         let mut versions = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let m = marker.clone();
-            let page = self
-                .call("ListPolicyVersions", policy_arn, false, cancel, || {
-                    self.client
-                        .list_policy_versions()
-                        .policy_arn(policy_arn)
-                        .set_marker(m.clone())
-                        .send()
-                })
-                .await?;
-            for v in page.versions() {
-                let Some(id) = v.version_id() else {
-                    continue;
-                };
-                versions.push(PolicyVersion {
-                    version_id: id.to_owned(),
-                    is_default: v.is_default_version(),
-                    created: v.create_date().map(|d| d.secs()),
-                });
-            }
-            marker = next_marker(page.is_truncated(), page.marker(), &marker);
-            if marker.is_none() {
-                break;
-            }
-        }
+        self.for_each_page(
+            "ListPolicyVersions",
+            policy_arn,
+            cancel,
+            |marker| {
+                self.client
+                    .list_policy_versions()
+                    .policy_arn(policy_arn)
+                    .set_marker(marker)
+                    .send()
+            },
+            |page| (page.is_truncated(), page.marker()),
+            |page| {
+                for v in page.versions() {
+                    let Some(id) = v.version_id() else {
+                        continue;
+                    };
+                    versions.push(PolicyVersion {
+                        version_id: id.to_owned(),
+                        is_default: v.is_default_version(),
+                        created: v.create_date().map(|d| d.secs()),
+                    });
+                }
+            },
+        )
+        .await?;
         Ok(versions)
     }
 
@@ -791,6 +807,15 @@ pub fn oldest_non_default(versions: &[PolicyVersion]) -> Option<&PolicyVersion> 
 impl fmt::Display for LiveOidcProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.url, self.arn)
+    }
+}
+
+/// `Ok(None)` when IAM said the entity does not exist; other results unchanged.
+fn none_if_not_found<T>(result: Result<T, IamError>) -> Result<Option<T>, IamError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

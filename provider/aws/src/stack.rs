@@ -663,11 +663,8 @@ impl Stacks {
 
 /// The stack's own `*_IN_PROGRESS` event that starts a user operation.
 fn is_operation_start(e: &StackEvent, info: &StackInfo) -> bool {
-    let is_stack = e.resource_type() == Some(STACK_RESOURCE_TYPE)
-        && (e.physical_resource_id() == Some(info.id.as_str())
-            || e.logical_resource_id() == Some(info.name.as_str()));
     let status = e.resource_status().map(|s| s.as_str()).unwrap_or_default();
-    is_stack
+    is_own_event(e, info)
         && matches!(
             status,
             "CREATE_IN_PROGRESS"
@@ -675,6 +672,13 @@ fn is_operation_start(e: &StackEvent, info: &StackInfo) -> bool {
                 | "DELETE_IN_PROGRESS"
                 | "IMPORT_IN_PROGRESS"
         )
+}
+
+/// An event of the stack itself (not of one of its resources).
+fn is_own_event(e: &StackEvent, info: &StackInfo) -> bool {
+    e.resource_type() == Some(STACK_RESOURCE_TYPE)
+        && (e.physical_resource_id() == Some(info.id.as_str())
+            || e.logical_resource_id() == Some(info.name.as_str()))
 }
 
 /// Failed events (newest first in `events`) turned into reasons, root causes first:
@@ -688,10 +692,7 @@ fn failed_resources(events: &[StackEvent], info: &StackInfo) -> Vec<FailedResour
         if !status.ends_with("_FAILED") {
             continue;
         }
-        let is_stack = e.resource_type() == Some(STACK_RESOURCE_TYPE)
-            && (e.physical_resource_id() == Some(info.id.as_str())
-                || e.logical_resource_id() == Some(info.name.as_str()));
-        if is_stack {
+        if is_own_event(e, info) {
             continue;
         }
         let reason = e
@@ -725,40 +726,27 @@ fn stack_info(s: &Stack, fallback_name: &str) -> StackInfo {
             .map(|st| st.as_str().to_owned())
             .unwrap_or_default(),
         status_reason: s.stack_status_reason().map(str::to_owned),
-        outputs: s
-            .outputs()
-            .iter()
-            .filter_map(|o| {
-                Some((
-                    o.output_key()?.to_owned(),
-                    o.output_value().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect(),
-        parameters: s
-            .parameters()
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p.parameter_key()?.to_owned(),
-                    p.parameter_value().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect(),
-        tags: s
-            .tags()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect(),
+        outputs: key_values(s.outputs(), |o| (o.output_key(), o.output_value())),
+        parameters: key_values(s.parameters(), |p| (p.parameter_key(), p.parameter_value())),
+        tags: key_values(s.tags(), |t| (t.key(), t.value())),
         termination_protection: s.enable_termination_protection().unwrap_or(false),
         template_body: None,
         name,
     }
+}
+
+/// Key/value pairs as a map: items without a key are skipped, a missing value is empty.
+fn key_values<T>(
+    items: &[T],
+    key_value: impl Fn(&T) -> (Option<&str>, Option<&str>),
+) -> BTreeMap<String, String> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let (key, value) = key_value(item);
+            Some((key?.to_owned(), value.unwrap_or_default().to_owned()))
+        })
+        .collect()
 }
 
 fn to_parameters(params: &BTreeMap<String, String>) -> Vec<Parameter> {

@@ -18,9 +18,7 @@ use localops_aws::{
 const ASSUMED_KEY_ID: &str = "ASIAASSUMEDROLE00001";
 
 fn caller_ok(arn: &str) -> Reply {
-    Reply::ok(format!(
-        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
-    ))
+    common::caller_identity_reply(arn, "AIDAEXAMPLE")
 }
 
 fn assume_role_ok() -> Reply {

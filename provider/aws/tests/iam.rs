@@ -19,6 +19,24 @@ fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
+/// Creates a customer managed policy with the raw client; returns its ARN.
+async fn create_policy(
+    raw: &localops_aws::aws_sdk_iam::Client,
+    name: &str,
+    document: &str,
+) -> String {
+    raw.create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap()
+}
+
 #[tokio::test]
 async fn role_reads_and_repairs() {
     let moto = MotoServer::start_with_env(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
@@ -26,28 +44,8 @@ async fn role_reads_and_repairs() {
     let raw = &clients.iam;
     let cancel = CancellationToken::new();
 
-    let boundary_arn = raw
-        .create_policy()
-        .policy_name("localops-boundary")
-        .policy_document(BOUNDARY)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap()
-        .arn
-        .unwrap();
-    let customer_arn = raw
-        .create_policy()
-        .policy_name("localops-permissions")
-        .policy_document(CUSTOMER_POLICY)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap()
-        .arn
-        .unwrap();
+    let boundary_arn = create_policy(raw, "localops-boundary", BOUNDARY).await;
+    let customer_arn = create_policy(raw, "localops-permissions", CUSTOMER_POLICY).await;
     raw.create_role()
         .role_name("localops-connection")
         .assume_role_policy_document(TRUST)

@@ -10,8 +10,8 @@ use common::{FakeAws, MotoServer, Reply, timed};
 use localops_aws::retry::Backoff;
 use localops_aws::stack::classify_status;
 use localops_aws::{
-    CancellationToken, ErrorClass, RetryPolicy, StackError, StackSpec, StatusClass, UpdateOutcome,
-    WaitConfig,
+    CancellationToken, ErrorClass, RetryPolicy, StackError, StackFailure, StackSpec, StatusClass,
+    UpdateOutcome, WaitConfig,
 };
 
 fn template(description: &str) -> String {
@@ -336,6 +336,20 @@ fn events_page(events: &[String], next: Option<&str>) -> String {
     )
 }
 
+/// Waits for [`STACK_ID`] on `fake`, which must end in [`StackError::Failed`]; returns the
+/// failure and the error's text.
+async fn wait_for_failure(fake: &FakeAws) -> (StackFailure, String) {
+    let stacks = fake.clients().await.stacks().with_wait(fast_wait());
+    let err = stacks
+        .wait_for_terminal(STACK_ID, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    let StackError::Failed(failure) = &err else {
+        panic!("unexpected {err:?}");
+    };
+    (failure.clone(), err.to_string())
+}
+
 #[tokio::test]
 async fn failed_update_collects_only_this_operations_failures() {
     const STACK: &str = "AWS::CloudFormation::Stack";
@@ -373,14 +387,7 @@ async fn failed_update_collects_only_this_operations_failures() {
         other => Reply::error(400, "InvalidAction", &format!("unexpected {other}")),
     })
     .await;
-    let stacks = fake.clients().await.stacks().with_wait(fast_wait());
-    let err = stacks
-        .wait_for_terminal(STACK_ID, &CancellationToken::new())
-        .await
-        .unwrap_err();
-    let StackError::Failed(failure) = &err else {
-        panic!("unexpected {err:?}");
-    };
+    let (failure, text) = wait_for_failure(&fake).await;
     assert_eq!(failure.status, "UPDATE_ROLLBACK_COMPLETE");
     assert_eq!(failure.stack_id, STACK_ID);
     let ids: Vec<&str> = failure
@@ -391,7 +398,6 @@ async fn failed_update_collects_only_this_operations_failures() {
     assert_eq!(ids, ["Role", "Policy"]);
     assert_eq!(failure.reasons[0].resource_type, "AWS::IAM::Role");
     assert_eq!(failure.reasons[0].status, "UPDATE_FAILED");
-    let text = err.to_string();
     assert!(
         text.contains("Role (AWS::IAM::Role) UPDATE_FAILED"),
         "{text}"
@@ -417,16 +423,8 @@ async fn failed_create_without_readable_events_still_reports_status() {
         ),
     })
     .await;
-    let stacks = fake.clients().await.stacks().with_wait(fast_wait());
-    let err = stacks
-        .wait_for_terminal(STACK_ID, &CancellationToken::new())
-        .await
-        .unwrap_err();
-    let StackError::Failed(failure) = &err else {
-        panic!("unexpected {err:?}");
-    };
+    let (failure, text) = wait_for_failure(&fake).await;
     assert!(failure.reasons.is_empty());
-    let text = err.to_string();
     assert!(
         text.contains("ROLLBACK_COMPLETE: The following resource(s) failed to create: [Role]."),
         "{text}"

@@ -172,8 +172,9 @@ fn assume_ok() -> Reply {
 }
 
 fn caller_ok() -> Reply {
-    Reply::ok(
-        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:sts::123456789012:assumed-role/localops-connection/proof</Arn><UserId>AROAFAKEROLEID:proof</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#,
+    common::caller_identity_reply(
+        "arn:aws:sts::123456789012:assumed-role/localops-connection/proof",
+        "AROAFAKEROLEID:proof",
     )
 }
 

@@ -181,6 +181,13 @@ impl Reply {
     }
 }
 
+/// A `GetCallerIdentity` answer for account 123456789012.
+pub fn caller_identity_reply(arn: &str, user_id: &str) -> Reply {
+    Reply::ok(format!(
+        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>{user_id}</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
+    ))
+}
+
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -59,6 +59,15 @@ fn statement_text(s: &StatementRef) -> String {
     format!("{s}: {}", compact(&s.statement))
 }
 
+/// What decided `d`: the deciding statement with its text, or the decision itself when no
+/// single statement did.
+fn decided_by(d: &Decision) -> String {
+    d.deciding
+        .as_ref()
+        .map(statement_text)
+        .unwrap_or_else(|| d.to_string())
+}
+
 /// Which connection setting a failed trust evaluation points at.
 fn field_of(decision: &Decision, host: &str) -> CheckField {
     let sub = format!("{host}:sub").to_ascii_lowercase();
@@ -201,9 +210,7 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
         let ops = stmt
             .map(|s| operators_on(&s.statement, key))
             .unwrap_or_default();
-        let by = stmt
-            .map(statement_text)
-            .unwrap_or_else(|| first.to_string());
+        let by = decided_by(first);
         let live = if setup.mode == Mode::Live {
             " The trust policy was changed outside Terraform; applying restores the connection's."
         } else {
@@ -309,9 +316,7 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
         let key = format!("{host}:aud");
         let stmt = first.deciding.as_ref();
         let tested = stmt.is_some_and(|s| !operators_on(&s.statement, &key).is_empty());
-        let by = stmt
-            .map(statement_text)
-            .unwrap_or_else(|| first.to_string());
+        let by = decided_by(first);
         let summary = if tested {
             format!("{noun} lets tokens for other audiences assume the role")
         } else {
@@ -344,11 +349,7 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
         &input.subject,
     ));
     if d.is_allowed() {
-        let by = d
-            .deciding
-            .as_ref()
-            .map(statement_text)
-            .unwrap_or_else(|| d.to_string());
+        let by = decided_by(&d);
         out.push(Finding::error(
             CheckField::TrustPolicy,
             format!("{noun} lets another identity provider's tokens assume the role"),
@@ -375,11 +376,7 @@ pub(super) fn check(setup: &TrustSetup<'_>, out: &mut Vec<Finding>) {
             .identity_policies(&allow_all),
     );
     if d.is_allowed() {
-        let by = d
-            .deciding
-            .as_ref()
-            .map(statement_text)
-            .unwrap_or_else(|| d.to_string());
+        let by = decided_by(&d);
         out.push(Finding::error(
             CheckField::TrustPolicy,
             format!("{noun} lets principals of other AWS accounts assume the role"),

@@ -133,6 +133,18 @@ impl StsError {
         }
     }
 
+    /// The final failure of the retried `operation`.
+    fn from_retry(operation: &'static str, e: RetryError<AwsError>) -> Self {
+        match e {
+            RetryError::Failed { attempts, error } => StsError::from_aws(error, attempts),
+            RetryError::Interrupted { attempts, last } => StsError::Interrupted {
+                operation,
+                attempts,
+                last_error: last.map(|e| e.to_string()),
+            },
+        }
+    }
+
     /// The error class of an AWS failure.
     pub fn class(&self) -> Option<ErrorClass> {
         match self {
@@ -311,19 +323,8 @@ impl Sts {
             web_identity_decision,
         )
         .await;
-        let (attempts, out) = match assumed {
-            Ok(v) => v,
-            Err(RetryError::Failed { attempts, error }) => {
-                return Err(StsError::from_aws(error, attempts));
-            }
-            Err(RetryError::Interrupted { attempts, last }) => {
-                return Err(StsError::Interrupted {
-                    operation: "AssumeRoleWithWebIdentity",
-                    attempts,
-                    last_error: last.map(|e| e.to_string()),
-                });
-            }
-        };
+        let (attempts, out) =
+            assumed.map_err(|e| StsError::from_retry("AssumeRoleWithWebIdentity", e))?;
 
         let (Some(creds), Some(user)) = (out.credentials(), out.assumed_role_user()) else {
             return Err(StsError::Aws {
@@ -384,20 +385,8 @@ impl Sts {
             },
             session_decision,
         )
-        .await;
-        let identity = match identity {
-            Ok(v) => v,
-            Err(RetryError::Failed { attempts, error }) => {
-                return Err(StsError::from_aws(error, attempts));
-            }
-            Err(RetryError::Interrupted { attempts, last }) => {
-                return Err(StsError::Interrupted {
-                    operation: "GetCallerIdentity",
-                    attempts,
-                    last_error: last.map(|e| e.to_string()),
-                });
-            }
-        };
+        .await
+        .map_err(|e| StsError::from_retry("GetCallerIdentity", e))?;
         let proof = WebIdentityProof {
             role_arn: role_arn.to_owned(),
             caller_arn: identity.arn().unwrap_or_default().to_owned(),

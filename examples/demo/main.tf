@@ -51,3 +51,7 @@ output "trust_policy" {
 output "managed_policy_arns" {
   value = localops_aws_connection.prod.managed_policy_arns
 }
+
+output "policy_documents" {
+  value = localops_permission_set.scoped.policy_documents
+}

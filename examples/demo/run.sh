@@ -42,13 +42,28 @@ export AWS_EC2_METADATA_DISABLED=true TF_VAR_aws_endpoint="$endpoint"
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 cd "$work"
-terraform apply -auto-approve -input=false -no-color
+echo "== terraform apply (full log: kept only on failure)"
+if ! terraform apply -auto-approve -input=false -no-color > apply.log 2>&1; then
+  cat apply.log >&2
+  exit 1
+fi
+grep -E '^(localops_|Apply complete)' apply.log
 echo
 echo "== role ARN"
 terraform output -raw role_arn
 echo
 echo "== trust policy"
-terraform output -json trust_policy
+terraform output -json trust_policy | python3 -m json.tool
+echo "== managed policies"
+terraform output -json managed_policy_arns | python3 -m json.tool
+echo "== the permission set's policy documents"
+terraform output -json policy_documents | python3 -c '
+import json, sys
+for i, doc in enumerate(json.load(sys.stdin), 1):
+    text = json.loads(doc)
+    print(f"-- document {i} ({len(doc)} characters, IAM limit 6144)")
+    print(json.dumps(text, indent=2))
+'
 echo "== second plan"
 if terraform plan -detailed-exitcode -input=false -no-color > plan.txt; then
   echo "no changes: the deployed connection matches the configuration"
